@@ -1,7 +1,10 @@
 import {
+  type Abi,
   type Account,
   type Address,
+  BaseError,
   type Chain,
+  ContractFunctionRevertedError,
   createPublicClient,
   createTestClient,
   createWalletClient,
@@ -12,6 +15,7 @@ import {
   type PublicClient,
   parseEther,
   type TestClient,
+  type TransactionReceipt,
   toHex,
   type WalletClient,
 } from 'viem'
@@ -20,6 +24,10 @@ import { computeTokenAbi, jobMarketAbi, providerStakingAbi, rewardPoolAbi } from
 import { ANVIL_KEYS, type Anvil, type AnvilOptions, startAnvil } from './anvil'
 import { type Deployment, type DeployParams, deployAll } from './deploy'
 import { type ComputeReceipt, type ReceiptDomain, receiptDomain, signReceipt } from './receipts'
+
+/** JobMarket.JobStatus as the ABI returns it. */
+export const JobStatus = { OPEN: 0, ASSIGNED: 1, COMPLETED: 2, CANCELLED: 3, EXPIRED: 4, DISPUTED: 5 } as const
+export type JobStatusName = keyof typeof JobStatus
 
 /** A fresh anvil with computegraph deployed on it, and clients for tests, benchmarks and the demo. */
 export interface LocalNetwork {
@@ -79,6 +87,93 @@ export async function startLocalNetwork(
   }
 }
 
+/** Every custom error of the four contracts: a call into JobMarket can revert with ProviderStaking's or the token's. */
+export const contractErrorsAbi = [...computeTokenAbi, ...providerStakingAbi, ...jobMarketAbi, ...rewardPoolAbi].filter(
+  (item) => item.type === 'error',
+)
+
+/** The four ABIs in one, for decoding any log of the deployment with parseEventLogs. */
+export const allContractsAbi = [...computeTokenAbi, ...providerStakingAbi, ...jobMarketAbi, ...rewardPoolAbi] as const
+
+export interface Revert {
+  errorName: string
+  args: readonly unknown[]
+}
+
+/**
+ * Awaits a contract call that should revert and returns the custom error it reverted with, as viem decoded it.
+ * Throws if the call succeeded or failed some other way (no revert data, a network error), so a test cannot
+ * mistake a broken node for the expected revert.
+ */
+export async function revertOf(call: Promise<unknown>): Promise<Revert> {
+  try {
+    await call
+  } catch (error) {
+    const reverted = error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError)
+    if (reverted instanceof ContractFunctionRevertedError && reverted.data) {
+      return { errorName: reverted.data.errorName, args: reverted.data.args ?? [] }
+    }
+    throw error
+  }
+  throw new Error('expected the call to revert, but it succeeded')
+}
+
+/** Moves the chain's clock forward and mines a block at the new time. */
+export async function advanceTime(net: LocalNetwork, seconds: bigint): Promise<void> {
+  await net.testClient.increaseTime({ seconds: Number(seconds) })
+  await net.testClient.mine({ blocks: 1 })
+}
+
+export async function transactionReceipt(net: LocalNetwork, hash: Hex): Promise<TransactionReceipt> {
+  return net.publicClient.getTransactionReceipt({ hash })
+}
+
+/** The logs a mined transaction emitted, for parseEventLogs. */
+export async function logsOf(net: LocalNetwork, hash: Hex): Promise<TransactionReceipt['logs']> {
+  return (await transactionReceipt(net, hash)).logs
+}
+
+/** The timestamp of the block that mined the transaction: what the contract saw as block.timestamp. */
+export async function minedAt(net: LocalNetwork, hash: Hex): Promise<bigint> {
+  const { blockNumber } = await transactionReceipt(net, hash)
+  return (await net.publicClient.getBlock({ blockNumber })).timestamp
+}
+
+/** View calls that tests, benchmarks and seeding compare with events. */
+export function reads(net: LocalNetwork) {
+  const { addresses: a, publicClient: c } = net
+  return {
+    balanceOf: (owner: Address) =>
+      c.readContract({ address: a.token, abi: computeTokenAbi, functionName: 'balanceOf', args: [owner] }),
+    totalSupply: () => c.readContract({ address: a.token, abi: computeTokenAbi, functionName: 'totalSupply' }),
+    provider: (provider: Address) =>
+      c.readContract({ address: a.staking, abi: providerStakingAbi, functionName: 'getProvider', args: [provider] }),
+    totalStaked: () => c.readContract({ address: a.staking, abi: providerStakingAbi, functionName: 'totalStaked' }),
+    isEligible: (provider: Address) =>
+      c.readContract({ address: a.staking, abi: providerStakingAbi, functionName: 'isEligible', args: [provider] }),
+    job: (jobId: bigint) =>
+      c.readContract({ address: a.jobMarket, abi: jobMarketAbi, functionName: 'getJob', args: [jobId] }),
+    jobCount: () => c.readContract({ address: a.jobMarket, abi: jobMarketAbi, functionName: 'jobCount' }),
+    model: (modelId: Hex) =>
+      c.readContract({ address: a.jobMarket, abi: jobMarketAbi, functionName: 'getModel', args: [modelId] }),
+    nonceUsed: (worker: Address, nonce: bigint) =>
+      c.readContract({ address: a.jobMarket, abi: jobMarketAbi, functionName: 'nonceUsed', args: [worker, nonce] }),
+    epoch: (epoch: bigint) =>
+      c.readContract({ address: a.rewardPool, abi: rewardPoolAbi, functionName: 'getEpoch', args: [epoch] }),
+    currentEpoch: () => c.readContract({ address: a.rewardPool, abi: rewardPoolAbi, functionName: 'currentEpoch' }),
+    reserved: () => c.readContract({ address: a.rewardPool, abi: rewardPoolAbi, functionName: 'reserved' }),
+    workOf: (epoch: bigint, provider: Address) =>
+      c.readContract({ address: a.rewardPool, abi: rewardPoolAbi, functionName: 'workOf', args: [epoch, provider] }),
+    pendingReward: (epoch: bigint, provider: Address) =>
+      c.readContract({
+        address: a.rewardPool,
+        abi: rewardPoolAbi,
+        functionName: 'pendingReward',
+        args: [epoch, provider],
+      }),
+  }
+}
+
 /** Sends a transaction and waits for it; throws if it reverted. */
 export async function send(net: LocalNetwork, hash: Promise<Hex>): Promise<Hex> {
   const h = await hash
@@ -92,7 +187,15 @@ export function actions(net: LocalNetwork) {
   const { addresses: a } = net
   const w = (account: Account) => net.wallet(account)
   const write = (account: Account, args: Parameters<WalletClient['writeContract']>[0]) =>
-    send(net, w(account).writeContract({ ...args, account, chain: net.chain } as never))
+    send(
+      net,
+      w(account).writeContract({
+        ...args,
+        abi: [...(args.abi as Abi), ...contractErrorsAbi],
+        account,
+        chain: net.chain,
+      } as never),
+    )
   return {
     mint: (to: Address, amount: bigint) =>
       write(
@@ -111,8 +214,17 @@ export function actions(net: LocalNetwork) {
         functionName: 'approve',
         args: [spender, amount],
       } as never),
+    transfer: (from: Account, to: Address, amount: bigint) =>
+      write(from, { address: a.token, abi: computeTokenAbi, functionName: 'transfer', args: [to, amount] } as never),
     register: (provider: Account, uri = 'ipfs://provider') =>
       write(provider, { address: a.staking, abi: providerStakingAbi, functionName: 'register', args: [uri] } as never),
+    updateMetadata: (provider: Account, uri: string) =>
+      write(provider, {
+        address: a.staking,
+        abi: providerStakingAbi,
+        functionName: 'updateMetadata',
+        args: [uri],
+      } as never),
     stake: (provider: Account, amount: bigint) =>
       write(provider, { address: a.staking, abi: providerStakingAbi, functionName: 'stake', args: [amount] } as never),
     requestUnstake: (provider: Account, amount: bigint) =>
@@ -186,6 +298,21 @@ export function actions(net: LocalNetwork) {
       write(caller, { address: a.rewardPool, abi: rewardPoolAbi, functionName: 'finalizeEpoch', args: [] } as never),
     claim: (provider: Account, epoch: bigint) =>
       write(provider, { address: a.rewardPool, abi: rewardPoolAbi, functionName: 'claim', args: [epoch] } as never),
+    setJobMarket: (admin: Account, jobMarket: Address) =>
+      write(admin, {
+        address: a.rewardPool,
+        abi: rewardPoolAbi,
+        functionName: 'setJobMarket',
+        args: [jobMarket],
+      } as never),
+    /** Only JobMarket may call this; exposed so tests can check that nobody else can. */
+    payJob: (caller: Account, jobId: bigint, provider: Address, payment: bigint, fee: bigint) =>
+      write(caller, {
+        address: a.rewardPool,
+        abi: rewardPoolAbi,
+        functionName: 'payJob',
+        args: [jobId, provider, payment, fee],
+      } as never),
     /** Mints, approves staking and the market, registers and stakes: a provider ready for jobs. */
     async onboardProvider(provider: Account, stake = parseEther('5000')) {
       await this.mint(provider.address, stake)
@@ -220,6 +347,23 @@ export function actions(net: LocalNetwork) {
         ...fields,
       }
       return { receipt, signature: await signReceipt({ account: signer, domain, receipt }) }
+    },
+    /** Signs a receipt matching the job as its assigned provider and submits it: the job becomes COMPLETED. */
+    async completeJob(provider: Account, jobId: bigint, relayer: Account = provider) {
+      const job = await net.publicClient.readContract({
+        address: a.jobMarket,
+        abi: jobMarketAbi,
+        functionName: 'getJob',
+        args: [jobId],
+      })
+      const { receipt, signature } = await this.signedReceipt(provider, {
+        jobId,
+        requester: job.client,
+        modelId: job.modelId,
+        requestHash: job.inputHash,
+        price: job.payment,
+      })
+      return this.submitResult(relayer, receipt, signature)
     },
   }
 }

@@ -82,6 +82,8 @@ contract JobMarket is AccessControl, EIP712 {
     mapping(uint256 => Job) private _jobs;
     mapping(bytes32 => Model) private _models;
     mapping(address => mapping(uint256 => bool)) public nonceUsed;
+    /// @dev An upheld dispute leaves its job DISPUTED for good; without this it could be resolved, and refunded, again.
+    mapping(uint256 => bool) private _disputeSettled;
 
     event ModelRegistered(bytes32 indexed modelId, address indexed owner, string uri);
     event JobCreated(
@@ -125,6 +127,7 @@ contract JobMarket is AccessControl, EIP712 {
     error InvalidSigner(address recovered, address expected);
     error NonceUsed(address worker, uint256 nonce);
     error DisputeWindowClosed(uint64 closedAt);
+    error DisputeAlreadyResolved(uint256 jobId);
     error FeeTooHigh(uint16 feeBps);
 
     constructor(
@@ -260,9 +263,11 @@ contract JobMarket is AccessControl, EIP712 {
     {
         Job storage job = _job(jobId);
         if (job.status != JobStatus.DISPUTED) revert WrongStatus(jobId, job.status);
+        if (_disputeSettled[jobId]) revert DisputeAlreadyResolved(jobId);
         uint256 slashed;
         uint256 refund;
         if (providerAtFault) {
+            _disputeSettled[jobId] = true;
             if (slashAmount > 0) {
                 slashed = staking.slash(job.provider, slashAmount, bytes32(jobId), address(this));
             }

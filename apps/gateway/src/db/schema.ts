@@ -1,0 +1,52 @@
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core'
+
+export * from './entities.generated'
+
+const int8 = (name: string) => bigint(name, { mode: 'bigint' })
+
+/** Every decoded event, append-only: analysts read it, and the entity tables can be rebuilt from it. */
+export const chainEventTable = pgTable(
+  'chain_event',
+  {
+    chainId: integer('chain_id').notNull(),
+    blockNumber: int8('block_number').notNull(),
+    logIndex: integer('log_index').notNull(),
+    blockHash: text('block_hash').notNull(),
+    transactionHash: text('transaction_hash').notNull(),
+    transactionIndex: integer('transaction_index').notNull(),
+    address: text('address').notNull(),
+    contract: text('contract').notNull(),
+    name: text('name').notNull(),
+    /** Decoded arguments; uint256 values as decimal strings. */
+    args: jsonb('args').notNull(),
+    timestamp: int8('timestamp').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.chainId, t.blockNumber, t.logIndex] }),
+    index('chain_event_name').on(t.name, t.blockNumber),
+  ],
+)
+
+/** Blocks the indexer has seen: those with events, and every block followed at the head (for reorg checks). */
+export const blockTable = pgTable(
+  'block',
+  {
+    chainId: integer('chain_id').notNull(),
+    number: int8('number').notNull(),
+    hash: text('hash').notNull(),
+    parentHash: text('parent_hash'),
+    timestamp: int8('timestamp').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chainId, t.number] }), index('block_hash').on(t.hash)],
+)
+
+/** Where indexing stands; written in the same transaction as the entities it describes. */
+export const syncStateTable = pgTable('sync_state', {
+  chainId: integer('chain_id').primaryKey(),
+  blockNumber: int8('block_number').notNull(),
+  blockHash: text('block_hash').notNull(),
+  blockTimestamp: int8('block_timestamp').notNull(),
+  finalizedBlock: int8('finalized_block').notNull(),
+  hasIndexingErrors: boolean('has_indexing_errors').notNull().default(false),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+})

@@ -1,0 +1,238 @@
+import { type SQL, sql } from 'drizzle-orm'
+import type { Db } from '../db/database'
+import type { EntityField, EntityModel, ScalarKind, SchemaModel } from '../db/entity-model'
+import type { EntityChanges, Row } from './entity-store'
+import { argsFromJson, argsToJson, type ChainEvent, type IndexedContract } from './events'
+
+const SQL_TYPES: Record<ScalarKind, string> = {
+  id: 'text',
+  bytes: 'text',
+  string: 'text',
+  enum: 'text',
+  bigint: 'numeric(78,0)',
+  boolean: 'boolean',
+  int: 'int4',
+  int8: 'int8',
+}
+
+export interface SyncState {
+  chainId: number
+  blockNumber: bigint
+  blockHash: string
+  blockTimestamp: bigint
+  finalizedBlock: bigint
+}
+
+export interface BlockRow {
+  number: bigint
+  hash: string
+  parentHash: string | null
+  timestamp: bigint
+}
+
+export interface Batch {
+  changes: EntityChanges[]
+  events: ChainEvent[]
+  blocks: BlockRow[]
+  state: SyncState
+}
+
+const ident = (s: string) => sql.raw(`"${s.replace(/"/g, '""')}"`)
+const json = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x))
+
+function fromDb(field: EntityField, v: unknown): unknown {
+  if (v === null || v === undefined) return null
+  switch (field.kind) {
+    case 'bigint':
+    case 'int8':
+      return BigInt(v as string)
+    case 'int':
+      return Number(v)
+    default:
+      return v
+  }
+}
+
+/** The only place the indexer talks SQL: bulk reads and writes of entities, events, blocks and the cursor. */
+export class IndexerRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly model: SchemaModel,
+  ) {}
+
+  async getSyncState(chainId: number): Promise<SyncState | undefined> {
+    const rows = await this.rows(sql`select * from sync_state where chain_id = ${chainId}`)
+    const r = rows[0]
+    if (!r) return undefined
+    return {
+      chainId,
+      blockNumber: BigInt(r.block_number as string),
+      blockHash: r.block_hash as string,
+      blockTimestamp: BigInt(r.block_timestamp as string),
+      finalizedBlock: BigInt(r.finalized_block as string),
+    }
+  }
+
+  /** Current versions of `ids`, one query. */
+  async loadCurrent(entity: EntityModel, ids: string[]): Promise<{ row: Row; blockFrom: bigint }[]> {
+    if (ids.length === 0) return []
+    const rows = await this.rows(
+      sql`select * from ${ident(entity.table)} where block_to is null and id in (select json_array_elements_text(${json(ids)}::json))`,
+    )
+    return rows.map((r) => ({ row: this.toRow(entity, r), blockFrom: BigInt(r.block_from as string) }))
+  }
+
+  toRow(entity: EntityModel, r: Record<string, unknown>): Row {
+    const row: Record<string, unknown> = {}
+    for (const f of entity.fields) row[f.name] = fromDb(f, r[f.column])
+    return row as Row
+  }
+
+  /** Writes a batch and moves the cursor in one transaction: a crash leaves either all of it or none. */
+  async writeBatch(batch: Batch): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      for (const c of batch.changes) await this.writeChanges(tx as unknown as Db, c)
+      await this.insertEvents(tx as unknown as Db, batch.events)
+      await this.upsertBlocks(tx as unknown as Db, batch.state.chainId, batch.blocks)
+      await this.saveState(tx as unknown as Db, batch.state)
+    })
+  }
+
+  private async writeChanges(tx: Db, c: EntityChanges): Promise<void> {
+    const t = ident(c.entity.table)
+    if (c.replace.length > 0) {
+      await tx.execute(sql`delete from ${t} using json_to_recordset(${json(c.replace)}::json) as x(id text, "blockFrom" int8)
+        where ${t}.id = x.id and ${t}.block_from = x."blockFrom" and ${t}.block_to is null`)
+    }
+    if (c.close.length > 0) {
+      await tx.execute(sql`update ${t} set block_to = x."blockTo" from json_to_recordset(${json(c.close)}::json) as x(id text, "blockTo" int8)
+        where ${t}.id = x.id and ${t}.block_to is null`)
+    }
+    const fields = c.entity.fields
+    const cols = sql.raw([...fields.map((f) => `"${f.column}"`), 'block_from', 'block_to'].join(', '))
+    const defs = sql.raw(
+      [...fields.map((f) => `"${f.column}" ${SQL_TYPES[f.kind]}`), 'block_from int8', 'block_to int8'].join(', '),
+    )
+    const records = c.insert.map((v) => {
+      const o: Record<string, unknown> = { block_from: v.blockFrom, block_to: v.blockTo }
+      for (const f of fields) o[f.column] = v.row[f.name] ?? null
+      return o
+    })
+    // Chunked to keep each statement's JSON parameter to a few MB.
+    for (let i = 0; i < records.length; i += 5_000) {
+      const chunk = json(records.slice(i, i + 5_000))
+      await tx.execute(
+        sql`insert into ${t} (${cols}) select ${cols} from json_to_recordset(${chunk}::json) as x(${defs})`,
+      )
+    }
+  }
+
+  private async insertEvents(tx: Db, events: ChainEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += 5_000) {
+      const chunk = json(
+        events.slice(i, i + 5_000).map((e) => ({
+          c: e.chainId,
+          b: e.blockNumber,
+          l: e.logIndex,
+          h: e.blockHash,
+          t: e.transactionHash,
+          ti: e.transactionIndex,
+          a: e.address,
+          k: e.contract,
+          n: e.name,
+          g: argsToJson(e.args),
+          s: e.timestamp,
+        })),
+      )
+      await tx.execute(sql`insert into chain_event (chain_id, block_number, log_index, block_hash, transaction_hash,
+          transaction_index, address, contract, name, args, timestamp)
+        select c, b, l, h, t, ti, a, k, n, g, s from json_to_recordset(${chunk}::json)
+          as x(c int4, b int8, l int4, h text, t text, ti int4, a text, k text, n text, g jsonb, s int8)
+        on conflict do nothing`)
+    }
+  }
+
+  private async upsertBlocks(tx: Db, chainId: number, blocks: BlockRow[]): Promise<void> {
+    if (blocks.length === 0) return
+    await tx.execute(sql`insert into block (chain_id, number, hash, parent_hash, timestamp)
+      select ${chainId}, n, h, p, t from json_to_recordset(${json(blocks.map((b) => ({ n: b.number, h: b.hash, p: b.parentHash, t: b.timestamp })))}::json)
+        as x(n int8, h text, p text, t int8)
+      on conflict (chain_id, number) do update set hash = excluded.hash, parent_hash = excluded.parent_hash,
+        timestamp = excluded.timestamp`)
+  }
+
+  private async saveState(tx: Db, s: SyncState): Promise<void> {
+    await tx.execute(sql`insert into sync_state (chain_id, block_number, block_hash, block_timestamp, finalized_block, updated_at)
+      values (${s.chainId}, ${s.blockNumber.toString()}, ${s.blockHash}, ${s.blockTimestamp.toString()}, ${s.finalizedBlock.toString()}, now())
+      on conflict (chain_id) do update set block_number = excluded.block_number, block_hash = excluded.block_hash,
+        block_timestamp = excluded.block_timestamp, finalized_block = excluded.finalized_block, updated_at = now()`)
+  }
+
+  /** Stored blocks at or above `from`, newest first: the indexer's memory of the unfinalized chain. */
+  async blocksFrom(chainId: number, from: bigint): Promise<BlockRow[]> {
+    const rows = await this.rows(
+      sql`select * from block where chain_id = ${chainId} and number >= ${from.toString()} order by number desc`,
+    )
+    return rows.map((r) => ({
+      number: BigInt(r.number as string),
+      hash: r.hash as string,
+      parentHash: (r.parent_hash as string) ?? null,
+      timestamp: BigInt(r.timestamp as string),
+    }))
+  }
+
+  /** Undoes everything derived from blocks after `ancestor`, and moves the cursor there, in one transaction. */
+  async rollbackTo(state: SyncState): Promise<void> {
+    const after = state.blockNumber.toString()
+    await this.db.transaction(async (tx) => {
+      for (const e of this.model.entities) {
+        const t = ident(e.table)
+        await tx.execute(sql`delete from ${t} where block_from > ${after}`)
+        await tx.execute(sql`update ${t} set block_to = null where block_to > ${after}`)
+      }
+      await tx.execute(sql`delete from chain_event where chain_id = ${state.chainId} and block_number > ${after}`)
+      await tx.execute(sql`delete from block where chain_id = ${state.chainId} and number > ${after}`)
+      await this.saveState(tx as unknown as Db, state)
+    })
+  }
+
+  /** Every version of `entity` live at `block`: the state right after that block was applied. */
+  async entitiesAt(entity: EntityModel, block: bigint): Promise<Row[]> {
+    const b = block.toString()
+    const rows = await this.rows(
+      sql`select * from ${ident(entity.table)} where block_from <= ${b} and (block_to is null or block_to > ${b}) order by id`,
+    )
+    return rows.map((r) => this.toRow(entity, r))
+  }
+
+  /** Empties the entity tables, for a rebuild from the event table. */
+  async truncateEntities(): Promise<void> {
+    const tables = this.model.entities.map((e) => `"${e.table}"`).join(', ')
+    await this.db.execute(sql.raw(`truncate ${tables}`))
+  }
+
+  /** Stored events after (block, logIndex), in chain order. */
+  async readEvents(chainId: number, after: { block: bigint; logIndex: number }, limit: number): Promise<ChainEvent[]> {
+    const rows = await this.rows(sql`select * from chain_event where chain_id = ${chainId}
+      and (block_number, log_index) > (${after.block.toString()}::int8, ${after.logIndex})
+      order by block_number, log_index limit ${limit}`)
+    return rows.map((r) => ({
+      chainId,
+      contract: r.contract as IndexedContract,
+      address: r.address as string,
+      name: r.name as string,
+      args: argsFromJson(r.contract as IndexedContract, r.name as string, r.args as Record<string, unknown>),
+      blockNumber: BigInt(r.block_number as string),
+      blockHash: r.block_hash as string,
+      logIndex: Number(r.log_index),
+      transactionHash: r.transaction_hash as string,
+      transactionIndex: Number(r.transaction_index),
+      timestamp: BigInt(r.timestamp as string),
+    }))
+  }
+
+  private async rows(statement: SQL): Promise<Record<string, unknown>[]> {
+    const result = (await this.db.execute(statement)) as unknown as { rows: Record<string, unknown>[] }
+    return result.rows
+  }
+}
