@@ -6,6 +6,8 @@ export interface HandlerEnv {
   minStake: bigint
 }
 
+// Decoded arguments differ per event; each handler reads the ones its event declares in the ABI.
+// biome-ignore lint/suspicious/noExplicitAny: typed by the ABI, not by TypeScript, at this point
 type Args = Record<string, any>
 type Key = [entity: string, id: string]
 interface Handler {

@@ -100,10 +100,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
       this.state = stored
       return
     }
-    const start = this.o.contracts.reduce(
-      (m, c) => (c.startBlock < m ? c.startBlock : m),
-      this.o.contracts[0]?.startBlock ?? 0n,
-    )
+    const start = minBig(...this.o.contracts.map((c) => c.startBlock))
     const cursor = await this.o.rpc.getBlock(start > 0n ? start - 1n : 0n)
     const state: SyncState = {
       chainId: this.o.chainId,
@@ -315,7 +312,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         blockNumber: b.number,
         blockHash: b.hash,
         blockTimestamp: b.timestamp,
-        finalizedBlock: state.finalizedBlock < b.number ? state.finalizedBlock : b.number,
+        finalizedBlock: minBig(state.finalizedBlock, b.number),
       }
       this.logger.warn(
         `reorg: rolling back blocks ${b.number + 1n}..${state.blockNumber} to common ancestor ${b.number}`,
@@ -380,6 +377,8 @@ export class Indexer extends EventEmitter<IndexerEvents> {
     }
   }
 }
+
+const minBig = (...xs: bigint[]) => xs.reduce((m, x) => (x < m ? x : m))
 
 function toBlockRow(b: BlockHeader): BlockRow {
   return { number: b.number, hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp }
