@@ -61,9 +61,18 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
   const providers = o.providers.map(anvilAccount)
   const clients = o.clients.map(anvilAccount)
   const registered = new Set<Address>()
+  const resolved = new Set<bigint>()
   const modelIds: Hex[] = []
   const jobs: { id: bigint; client: Account; modelId: Hex; inputHash: Hex; payment: bigint; deadline: bigint }[] = []
 
+  const provider = async (p: Account) =>
+    read<{ registered: boolean; stake: bigint; pendingUnstake: bigint; unlockAt: bigint }>(
+      net.addresses.staking,
+      providerStakingAbi,
+      'getProvider',
+      [p.address],
+    )
+  for (const p of providers) if ((await provider(p)).registered) registered.add(p.address)
   for (const c of clients) await act.fundClient(c, parseEther('1000000'))
   for (let i = 0; i < 3; i++) {
     const id = keccak256(toHex(`model ${o.seed} ${i}`))
@@ -73,13 +82,6 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
   await act.mint(arbiter.address, parseEther('1000000'))
   await act.approve(arbiter, net.addresses.rewardPool, parseEther('1000000'))
 
-  const provider = async (p: Account) =>
-    read<{ registered: boolean; stake: bigint; pendingUnstake: bigint; unlockAt: bigint }>(
-      net.addresses.staking,
-      providerStakingAbi,
-      'getProvider',
-      [p.address],
-    )
   const eligible = async () => {
     const out: Account[] = []
     for (const p of providers) if (registered.has(p.address) && (await provider(p)).stake >= minStake) out.push(p)
@@ -187,7 +189,9 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
       } else if (status === 2 && rnd.chance(0.15)) {
         await act.disputeJob(arbiter, j.id, keccak256(toHex(`evidence ${step}`)))
         count('disputeJob')
-      } else if (status === 5) {
+      } else if (status === 5 && !resolved.has(j.id)) {
+        // An upheld dispute leaves the job DISPUTED for good; only the first resolution is valid.
+        resolved.add(j.id)
         const atFault = rnd.chance(0.6)
         await act.resolveDispute(arbiter, j.id, atFault, atFault ? parseEther(String(1 + rnd.int(80))) : 0n)
         count('resolveDispute')

@@ -25,6 +25,8 @@ export interface IndexerConfig {
   }
   /** Events decoded and buffered before one transaction writes them. */
   batchEvents: number
+  /** Log every committed block (INDEXER_LOG_BLOCKS=1); tests use it to see progress from outside. */
+  logBlocks: boolean
 }
 
 export interface Config {
@@ -101,6 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
         maxAttempts: int(env, 'RPC_MAX_ATTEMPTS', 5, { min: 1, max: 100 }),
       },
       batchEvents: int(env, 'INDEXER_BATCH_EVENTS', 20_000, { min: 1 }),
+      logBlocks: env.INDEXER_LOG_BLOCKS === '1',
     },
   }
 }

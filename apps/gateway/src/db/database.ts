@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
+import { acquireDataDirLock } from './data-dir-lock'
 import * as schema from './schema'
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../migrations')
@@ -31,6 +32,10 @@ export interface DatabaseOptions {
   poolSize?: number
   /** Per-statement timeout in ms (Postgres only). */
   statementTimeoutMs?: number
+  /** Stops waiting for another process's PGlite lock. */
+  signal?: AbortSignal
+  /** Called once if another process holds the PGlite data folder. */
+  onWait?: () => void
 }
 
 // Return int8 as strings so block numbers above 2^53 survive; code converts to bigint.
@@ -38,7 +43,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v)
 
 /** Opens node-postgres when a URL is given, PGlite in `dataDir` otherwise, and applies the migrations. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const database = options.databaseUrl ? await openPostgres(options) : await openPglite(options.dataDir)
+  const database = options.databaseUrl ? await openPostgres(options) : await openPglite(options.dataDir, options)
   return database
 }
 
@@ -59,8 +64,9 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   }
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Database> {
   await mkdir(dataDir, { recursive: true })
+  const lock = await acquireDataDirLock({ dataDir, signal: options.signal, onWait: options.onWait })
   // int8 as strings, as node-postgres is set up above, so both drivers hand back the same values.
   const client = await PGlite.create(path.join(dataDir, 'pglite'), { parsers: { 20: (v: string) => v } })
   const db = drizzlePglite(client, { schema }) as unknown as Db
@@ -69,7 +75,10 @@ async function openPglite(dataDir: string): Promise<Database> {
     kind: 'pglite',
     db,
     query: async <T>(statement: SQL) => ((await db.execute(statement)) as unknown as { rows: T[] }).rows,
-    close: () => client.close(),
+    close: async () => {
+      await client.close()
+      await lock.release()
+    },
   }
 }
 

@@ -1,0 +1,76 @@
+import { readDeployment } from '@computegraph/contracts/deploy'
+import type { Config } from '../config/config'
+import { type Database, type Db, openDatabase } from '../db/database'
+import type { Indexer, Logger } from './indexer'
+import { createIndexer } from './indexer.factory'
+import { acquirePostgresIndexerLock } from './indexer-lock'
+import { ChainRpc } from './rpc'
+
+/**
+ * Opens the database, takes the one-indexer lock (waiting for another holder to go), checks the chain and runs the
+ * indexer until `signal` aborts or the lock is lost.
+ */
+export async function runIndexer({
+  config,
+  logger,
+  signal,
+  database: given,
+  onIndexer,
+}: {
+  config: Config
+  logger: Logger
+  signal: AbortSignal
+  /** An already open database (the gateway's); opened here when omitted. */
+  database?: Database
+  onIndexer?: (indexer: Indexer) => void
+}): Promise<void> {
+  const file = config.indexer.deploymentFile
+  if (!file) throw new Error('DEPLOYMENT_FILE is required to index: the contracts deploy command writes it')
+  if (config.indexer.rpcUrls.length === 0) throw new Error('RPC_URL is required to index')
+  const deployment = await readDeployment(file)
+  const probe = new ChainRpc({
+    urls: config.indexer.rpcUrls,
+    timeoutMs: config.indexer.getLogs.timeoutMs,
+    maxAttempts: 3,
+    signal,
+  })
+  const chainId = await probe.chainId()
+  if (chainId !== deployment.chainId || (config.indexer.chainId && config.indexer.chainId !== chainId)) {
+    throw new Error(`RPC chain id ${chainId} does not match the deployment's ${deployment.chainId} (${file})`)
+  }
+  const database =
+    given ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      signal,
+      onWait: () => logger.log(`waiting: another process holds ${config.dataDir}`),
+    }))
+  let writer: Db = database.db
+  const controller = new AbortController()
+  signal.addEventListener('abort', () => controller.abort(), { once: true })
+  let release = async () => {}
+  try {
+    if (database.kind === 'postgres' && config.databaseUrl) {
+      const lock = await acquirePostgresIndexerLock({
+        databaseUrl: config.databaseUrl,
+        signal,
+        onWait: () => logger.log('waiting: another indexer holds the lock on this database'),
+      })
+      writer = lock.db
+      release = lock.release
+      void lock.lost.then((e) => {
+        if (!controller.signal.aborted) logger.error(`indexer lock lost: ${e.message}; stopping`)
+        controller.abort()
+      })
+    }
+    if (signal.aborted) return
+    logger.log(`indexer lock acquired; indexing chain ${chainId}`)
+    const indexer = createIndexer({ db: writer, deployment, config: config.indexer, logger, signal: controller.signal })
+    onIndexer?.(indexer)
+    await indexer.run(controller.signal)
+  } finally {
+    await release()
+    if (!given) await database.close()
+  }
+}

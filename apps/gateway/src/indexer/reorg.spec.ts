@@ -1,0 +1,139 @@
+import { anvilAccount, prng, runActivity } from '@computegraph/contracts/activity'
+import { actions, type LocalNetwork, startLocalNetwork } from '@computegraph/contracts/fixture'
+import { type Hex, keccak256, parseEther, toHex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../config/config'
+import { loadSchemaModel } from '../db/schema-file'
+import { openTestDatabase } from '../db/testing'
+import { createIndexer } from './indexer.factory'
+import { IndexerRepository } from './indexer.repository'
+import { compareWithChain } from './testing/chain-truth'
+import { orphansLeft, waitForCursor, waitForHead } from './testing/harness'
+
+const PROVIDERS = [1, 2, 3, 4]
+const CLIENTS = [5, 6, 7]
+const model = loadSchemaModel()
+
+/** Sends `blocks` transactions, one per block, that create and change entities; `variant` makes them differ. */
+async function burst(
+  net: LocalNetwork,
+  { blocks, variant, modelId }: { blocks: number; variant: number; modelId: Hex },
+) {
+  const act = actions(net)
+  const rnd = prng(variant)
+  for (let i = 0; i < blocks; i++) {
+    if (rnd.chance(0.5)) {
+      const p = anvilAccount(rnd.pick(PROVIDERS))
+      const amount = parseEther(String(1 + rnd.int(1000)))
+      await act.mint(p.address, amount)
+      // mint and approve add blocks too; what matters is that the orphaned blocks carry indexed events.
+      await act.approve(p, net.addresses.staking, amount)
+      await act.stake(p, amount)
+    } else {
+      const c = anvilAccount(rnd.pick(CLIENTS))
+      await act.createJob(c, {
+        modelId,
+        inputHash: keccak256(toHex(`reorg ${variant} ${i}`)),
+        payment: parseEther(String(1 + rnd.int(90))),
+        deadline: (await act.latestTimestamp()) + 7200n,
+      })
+    }
+  }
+}
+
+describe('reorgs', () => {
+  let net: LocalNetwork
+  let db: Awaited<ReturnType<typeof openTestDatabase>>
+  let modelId: Hex
+
+  beforeAll(async () => {
+    net = await startLocalNetwork({ anvil: { accounts: 8 } })
+    db = await openTestDatabase('postgres')
+    const log = await runActivity(net, { seed: 11, steps: 120, providers: PROVIDERS, clients: CLIENTS })
+    modelId = log.modelIds[0] as Hex
+  }, 120_000)
+  afterAll(async () => {
+    await db?.database.close()
+    await db?.cleanup()
+    await net?.stop()
+  })
+
+  it('rolls back everything derived from orphaned blocks, for reorgs of depth 1 to 20 at the head', async () => {
+    const config = loadConfig({ RPC_URL: net.anvil.rpcUrl, FINALITY: '64', POLL_INTERVAL_MS: '20' })
+    const indexer = createIndexer({ db: db.database.db, deployment: net.deployment, config: config.indexer })
+    const reorgs: bigint[] = []
+    indexer.on('reorg', (r) => reorgs.push(r.orphanedHead - r.ancestor))
+    const controller = new AbortController()
+    const running = indexer.run(controller.signal)
+    const repository = new IndexerRepository(db.database.db, model)
+    const providers = PROVIDERS.map((i) => anvilAccount(i).address)
+    try {
+      await waitForHead(indexer, net)
+      for (const depth of [1, 2, 3, 5, 8, 13, 20]) {
+        const snapshot = await net.testClient.snapshot()
+        const forkBase = await net.publicClient.getBlockNumber()
+        // Blocks that will be orphaned: indexed before the reorg happens.
+        while ((await net.publicClient.getBlockNumber()) < forkBase + BigInt(depth)) {
+          await burst(net, { blocks: 1, variant: depth * 1000 + 1, modelId })
+        }
+        await waitForHead(indexer, net)
+        await net.testClient.revert({ id: snapshot })
+        // The canonical chain: different transactions, as long or longer than the orphaned one.
+        while ((await net.publicClient.getBlockNumber()) < forkBase + BigInt(depth) + 1n) {
+          await burst(net, { blocks: 1, variant: depth * 1000 + 2, modelId })
+        }
+        const head = await waitForHead(indexer, net)
+        expect(await compareWithChain({ net, repository, model, block: head, providers }), `depth ${depth}`).toEqual([])
+        expect(await orphansLeft(db.database, net), `depth ${depth}`).toEqual([])
+      }
+      expect(reorgs.length).toBeGreaterThanOrEqual(7)
+      expect(reorgs.some((d) => d >= 20n)).toBe(true)
+    } finally {
+      controller.abort()
+      await running
+    }
+  })
+
+  it('stays exact when a reorg lands while backfill hands over to following the head', async () => {
+    const fresh = await openTestDatabase('pglite')
+    try {
+      const finality = 10
+      const head = await net.publicClient.getBlockNumber()
+      const snapshotAt = head - 5n
+      // Rewind 5 blocks' worth of state is not possible after the fact, so mine the fork base first.
+      const snapshot = await net.testClient.snapshot()
+      await burst(net, { blocks: 6, variant: 77, modelId })
+      const config = loadConfig({
+        RPC_URL: net.anvil.rpcUrl,
+        FINALITY: String(finality),
+        POLL_INTERVAL_MS: '20',
+        GETLOGS_INITIAL_RANGE: '7',
+      })
+      const indexer = createIndexer({ db: fresh.database.db, deployment: net.deployment, config: config.indexer })
+      let reorged = 0
+      indexer.on('reorg', () => reorged++)
+      const controller = new AbortController()
+      const running = indexer.run(controller.signal)
+      try {
+        const top = await net.publicClient.getBlockNumber()
+        // The moment backfill reaches the finalized block, replace the unfinalized tail.
+        await waitForCursor(indexer, (n) => n >= top - BigInt(finality))
+        await net.testClient.revert({ id: snapshot })
+        await burst(net, { blocks: 9, variant: 78, modelId })
+        const canonicalHead = await waitForHead(indexer, net)
+        expect(snapshotAt).toBeLessThan(canonicalHead)
+        const repository = new IndexerRepository(fresh.database.db, model)
+        const providers = PROVIDERS.map((i) => anvilAccount(i).address)
+        expect(await compareWithChain({ net, repository, model, block: canonicalHead, providers })).toEqual([])
+        expect(await orphansLeft(fresh.database, net)).toEqual([])
+        expect(reorged).toBeGreaterThanOrEqual(1)
+      } finally {
+        controller.abort()
+        await running
+      }
+    } finally {
+      await fresh.database.close()
+      await fresh.cleanup()
+    }
+  })
+})

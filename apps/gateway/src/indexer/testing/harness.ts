@@ -1,0 +1,37 @@
+import type { LocalNetwork } from '@computegraph/contracts/fixture'
+import { sql } from 'drizzle-orm'
+import type { Database } from '../../db/database'
+import type { Indexer } from '../indexer'
+
+/** Waits until the indexer's committed cursor satisfies `done`. */
+export async function waitForCursor(
+  indexer: Indexer,
+  done: (block: bigint, hash: string) => boolean,
+  timeoutMs = 60_000,
+) {
+  const deadline = Date.now() + timeoutMs
+  while (!(indexer.state && done(indexer.state.blockNumber, indexer.state.blockHash))) {
+    if (Date.now() > deadline) throw new Error(`indexer stuck at block ${indexer.state?.blockNumber}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** Waits until the indexer has committed the chain's current head (by number and hash). */
+export async function waitForHead(indexer: Indexer, net: LocalNetwork, timeoutMs = 60_000) {
+  const head = await net.publicClient.getBlock()
+  await waitForCursor(indexer, (n, h) => n === head.number && h === head.hash, timeoutMs)
+  return head.number
+}
+
+/** Stored events or blocks whose hash is not the canonical chain's: anything left from an orphaned block. */
+export async function orphansLeft(database: Database, net: LocalNetwork): Promise<string[]> {
+  const rows = await database.query<{ number: string; hash: string; what: string }>(sql`
+    select distinct block_number::text as number, block_hash as hash, 'event' as what from chain_event
+    union select number::text, hash, 'block' from block`)
+  const out: string[] = []
+  for (const r of rows) {
+    const canonical = await net.publicClient.getBlock({ blockNumber: BigInt(r.number) }).catch(() => undefined)
+    if (canonical?.hash !== r.hash) out.push(`${r.what} at block ${r.number} has orphaned hash ${r.hash}`)
+  }
+  return out
+}
