@@ -98,6 +98,13 @@ export class IndexerRepository {
     })
   }
 
+  /** Writes entity versions only (the rebuild path: events and cursor are already stored). */
+  async writeEntityChanges(changes: EntityChanges[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      for (const c of changes) await this.writeChanges(tx as unknown as Db, c)
+    })
+  }
+
   private async writeChanges(tx: Db, c: EntityChanges): Promise<void> {
     const t = ident(c.entity.table)
     if (c.replace.length > 0) {

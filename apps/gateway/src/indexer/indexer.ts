@@ -1,10 +1,12 @@
+export { HandlerError } from './event-applier'
+
 import { EventEmitter } from 'node:events'
 import { backoffMs, sleep } from '../common/errors'
 import type { IndexerConfig } from '../config/config'
 import type { SchemaModel } from '../db/entity-model'
-import { EntityStore, MissingEntityError } from './entity-store'
+import { EventApplier, HandlerError } from './event-applier'
 import { type ChainEvent, decodeLog, type IndexedContract } from './events'
-import { applyEvent, dependentKeys, entityKeys, type HandlerEnv } from './handlers'
+import type { HandlerEnv } from './handlers'
 import type { BlockRow, IndexerRepository, SyncState } from './indexer.repository'
 import { type BlockHeader, type ChainRpc, RangeTooLargeError, type RawLog } from './rpc'
 
@@ -31,11 +33,6 @@ export interface IndexerOptions {
   logger?: Logger
 }
 
-/** A handler failed on an event: a bug or an unexpected event, not something a retry cures. */
-export class HandlerError extends Error {
-  override name = 'HandlerError'
-}
-
 /** Emitted after each committed batch ('block') and after each rollback ('reorg'). */
 export interface IndexerEvents {
   block: [SyncState]
@@ -52,7 +49,7 @@ const silent: Logger = { log() {}, warn() {}, error() {} }
  */
 export class Indexer extends EventEmitter<IndexerEvents> {
   state?: SyncState
-  private readonly store: EntityStore
+  private readonly applier: EventApplier
   private readonly addresses: string[]
   private readonly logger: Logger
   private range: bigint
@@ -61,7 +58,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
 
   constructor(private readonly o: IndexerOptions) {
     super()
-    this.store = new EntityStore(o.model)
+    this.applier = new EventApplier(o.repository, o.model, o.env)
     this.addresses = o.contracts.map((c) => c.address.toLowerCase())
     this.logger = o.logger ?? silent
     this.range = BigInt(o.config.getLogs.initialRange)
@@ -80,7 +77,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
           await sleep(this.o.config.pollIntervalMs, signal)
         }
       } catch (error) {
-        this.store.clear()
+        this.applier.reset()
         if (error instanceof HandlerError) {
           this.logger.error(error.message)
           throw error
@@ -191,7 +188,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         finalizedBlock: target,
       }
       await this.o.repository.writeBatch({
-        changes: this.store.takeChanges(),
+        changes: this.applier.takeChanges(),
         events: pending,
         blocks: [...blocks.values()],
         state,
@@ -221,7 +218,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         throw chunk
       }
       const events = await this.decode(chunk.logs)
-      await this.apply(events)
+      await this.applier.apply(events)
       for (const e of events) pending.push(e)
       lastTo = chunk.to
       const done = next > target && queue.length === 0
@@ -277,7 +274,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         throw new Error(`logs for block ${n} came back for another block hash`)
       }
       const events = await this.decode(logs, block.timestamp)
-      await this.apply(events)
+      await this.applier.apply(events)
       const next: SyncState = {
         chainId: this.o.chainId,
         blockNumber: block.number,
@@ -286,7 +283,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         finalizedBlock: finalized,
       }
       await this.o.repository.writeBatch({
-        changes: this.store.takeChanges(),
+        changes: this.applier.takeChanges(),
         events,
         blocks: [toBlockRow(block)],
         state: next,
@@ -318,7 +315,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         `reorg: rolling back blocks ${b.number + 1n}..${state.blockNumber} to common ancestor ${b.number}`,
       )
       await this.o.repository.rollbackTo(ancestor)
-      this.store.clear()
+      this.applier.reset()
       this.state = ancestor
       this.emit('reorg', { ancestor: b.number, orphanedHead: state.blockNumber })
       return
@@ -343,38 +340,6 @@ export class Indexer extends EventEmitter<IndexerEvents> {
       if (event) out.push(event)
     }
     return out
-  }
-
-  /** Prefetches every entity the events touch (one query per table and pass), then runs the handlers. */
-  private async apply(events: ChainEvent[]): Promise<void> {
-    if (events.length === 0) return
-    await this.prefetch(events.flatMap((e) => entityKeys(e)))
-    await this.prefetch(events.flatMap((e) => dependentKeys(e, (entity, id) => this.store.peek(entity, id))))
-    for (const event of events) {
-      try {
-        applyEvent({ store: this.store, event, env: this.o.env })
-      } catch (error) {
-        const where = `${event.contract}.${event.name} at block ${event.blockNumber} log ${event.logIndex}`
-        if (error instanceof MissingEntityError) throw new HandlerError(`${where}: ${error.message}`, { cause: error })
-        throw new HandlerError(`${where}: ${(error as Error).message}`, { cause: error })
-      }
-    }
-  }
-
-  private async prefetch(keys: [string, string][]): Promise<void> {
-    const byEntity = new Map<string, string[]>()
-    for (const [entity, id] of keys) {
-      const list = byEntity.get(entity) ?? []
-      list.push(id)
-      byEntity.set(entity, list)
-    }
-    for (const [entity, ids] of byEntity) {
-      const missing = this.store.missing(entity, ids)
-      if (missing.length === 0) continue
-      const model = this.o.model.entities.find((e) => e.name === entity)
-      if (!model) throw new HandlerError(`unknown entity ${entity}`)
-      this.store.load(entity, missing, await this.o.repository.loadCurrent(model, missing))
-    }
   }
 }
 
