@@ -49,41 +49,46 @@ export async function startLocalNetwork(
 ): Promise<LocalNetwork> {
   const anvil = await startAnvil(options.anvil)
   try {
-    const chain = defineChain({
-      id: anvil.chainId,
-      name: 'anvil',
-      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [anvil.rpcUrl] } },
-    })
-    const transport = http(anvil.rpcUrl)
     const deployment = await deployAll({
       rpcUrl: anvil.rpcUrl,
       privateKey: ANVIL_KEYS[0],
       params: options.params,
       pollingInterval: 20,
     })
-    const accounts = ANVIL_KEYS.map((k) => privateKeyToAccount(k))
-    const c = deployment.contracts
-    return {
-      anvil,
-      chain,
-      deployment,
-      publicClient: createPublicClient({ chain, transport, pollingInterval: 20 }),
-      testClient: createTestClient({ chain, transport, mode: 'anvil' }),
-      domain: receiptDomain({ chainId: anvil.chainId, jobMarket: c.JobMarket.address }),
-      accounts,
-      wallet: (account) => createWalletClient({ account, chain, transport }),
-      addresses: {
-        token: c.ComputeToken.address,
-        staking: c.ProviderStaking.address,
-        jobMarket: c.JobMarket.address,
-        rewardPool: c.RewardPool.address,
-      },
-      stop: () => anvil.stop(),
-    }
+    return connectLocalNetwork({ anvil, deployment })
   } catch (error) {
     await anvil.stop()
     throw error
+  }
+}
+
+/** Clients for an already deployed network on a running anvil (e.g. the demo's, restored from its state file). */
+export function connectLocalNetwork({ anvil, deployment }: { anvil: Anvil; deployment: Deployment }): LocalNetwork {
+  const chain = defineChain({
+    id: anvil.chainId,
+    name: 'anvil',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [anvil.rpcUrl] } },
+  })
+  const transport = http(anvil.rpcUrl)
+  const accounts = ANVIL_KEYS.map((k) => privateKeyToAccount(k))
+  const c = deployment.contracts
+  return {
+    anvil,
+    chain,
+    deployment,
+    publicClient: createPublicClient({ chain, transport, pollingInterval: 20 }),
+    testClient: createTestClient({ chain, transport, mode: 'anvil' }),
+    domain: receiptDomain({ chainId: anvil.chainId, jobMarket: c.JobMarket.address }),
+    accounts,
+    wallet: (account) => createWalletClient({ account, chain, transport }),
+    addresses: {
+      token: c.ComputeToken.address,
+      staking: c.ProviderStaking.address,
+      jobMarket: c.JobMarket.address,
+      rewardPool: c.RewardPool.address,
+    },
+    stop: () => anvil.stop(),
   }
 }
 
