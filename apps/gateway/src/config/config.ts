@@ -30,6 +30,9 @@ export interface IndexerConfig {
 }
 
 export interface Config {
+  http: { host: string; port: number }
+  /** No RPC_URL: start anvil, deploy and seed a demo network (npm start with no configuration). */
+  demo: { enabled: boolean; anvilPort: number; seedSteps: number }
   databaseUrl?: string
   /** PGlite's data folder, used when DATABASE_URL is unset. */
   dataDir: string
@@ -87,6 +90,12 @@ export function loadConfig(env: Env = process.env): Config {
     invalid('GETLOGS_MAX_RANGE', String(maxRange), `at least GETLOGS_INITIAL_RANGE (${initialRange})`)
   }
   return {
+    http: { host: env.HOST || '127.0.0.1', port: int(env, 'PORT', 4000, { min: 1, max: 65_535 }) },
+    demo: {
+      enabled: rpcUrls.length === 0,
+      anvilPort: int(env, 'DEMO_ANVIL_PORT', 8545, { min: 1, max: 65_535 }),
+      seedSteps: int(env, 'DEMO_SEED_STEPS', 150),
+    },
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     indexer: {

@@ -1,0 +1,17 @@
+import { type DynamicModule, Module } from '@nestjs/common'
+import type { Config } from './config/config'
+import { ConfigModule } from './config/config.module'
+import { DbModule } from './db/db.module'
+import { HealthController } from './health/health.controller'
+import { IndexerModule } from './indexer/indexer.module'
+
+@Module({})
+export class AppModule {
+  static forRoot(config: Config): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DbModule, IndexerModule],
+      controllers: [HealthController],
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common'
+import type { Config } from '../config/config'
+import { CONFIG } from '../config/config.module'
+import type { Database } from '../db/database'
+import { DATABASE } from '../db/db.module'
+import type { Indexer } from './indexer'
+import type { SyncState } from './indexer.repository'
+import { runIndexer } from './indexer.runner'
+
+export interface IndexerStatus {
+  running: boolean
+  /** The last committed block, or null before the first commit. */
+  block: SyncState | null
+  synced: boolean
+  error: string | null
+}
+
+/** Runs the indexer in the background for the gateway's lifetime (waiting for the lock if another instance holds it). */
+@Injectable()
+export class IndexerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Indexer')
+  private readonly controller = new AbortController()
+  private running?: Promise<void>
+  private indexer?: Indexer
+  private synced = false
+  private error: string | null = null
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(DATABASE) private readonly database: Database,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.indexer.deploymentFile) {
+      this.logger.warn('no DEPLOYMENT_FILE: indexing is off')
+      return
+    }
+    this.running = runIndexer({
+      config: this.config,
+      database: this.database,
+      signal: this.controller.signal,
+      logger: this.logger,
+      onIndexer: (indexer) => {
+        this.indexer = indexer
+        indexer.on('synced', () => {
+          this.synced = true
+        })
+      },
+    }).catch((error: Error) => {
+      this.error = error.message
+      this.logger.error(`indexer stopped: ${error.message}`)
+    })
+  }
+
+  /** The indexer, once it holds the lock; listeners subscribe to its block and reorg events. */
+  get current(): Indexer | undefined {
+    return this.indexer
+  }
+
+  status(): IndexerStatus {
+    return {
+      running: Boolean(this.indexer) && !this.controller.signal.aborted && !this.error,
+      block: this.indexer?.state ?? null,
+      synced: this.synced,
+      error: this.error,
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.controller.abort()
+    await this.running
+  }
+}
