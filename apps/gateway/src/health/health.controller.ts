@@ -23,7 +23,7 @@ export class HealthController {
   async ready() {
     try {
       await this.database.query(sql`select 1`)
-    } catch (error) {
+    } catch {
       throw new HttpException({ status: 'unavailable', reason: 'database unreachable' }, HttpStatus.SERVICE_UNAVAILABLE)
     }
     const status = this.indexer.status()
