@@ -46,6 +46,11 @@ export const DEFAULT_DEPLOY_PARAMS: DeployParams = {
   epochDuration: 24n * 3600n,
 }
 
+/** JobMarket.MAX_FEE_BPS: its constructor reverts with FeeTooHigh above this. */
+export const MAX_FEE_BPS = 5_000
+const MAX_UINT64 = 2n ** 64n - 1n // unbondingDelay, disputeWindow and epochDuration are uint64 on chain
+const MAX_UINT256 = 2n ** 256n - 1n
+
 export interface DeployedContract {
   address: Address
   startBlock: number
@@ -73,6 +78,50 @@ export interface DeployArgs {
   pollingInterval?: number
 }
 
+/** An argument deployAll would only fail on after deploying some contracts, and what it should be instead. */
+export interface DeployArgProblem {
+  arg: keyof DeployParams | 'arbiter' | 'dispatcher'
+  value: unknown
+  expected: string
+}
+
+/** The first argument deployAll would reject, found without touching the chain; undefined when all are fine. */
+export function findDeployArgProblem({
+  params = {},
+  arbiter,
+  dispatcher,
+}: Pick<DeployArgs, 'params' | 'arbiter' | 'dispatcher'>): DeployArgProblem | undefined {
+  for (const [arg, value] of [
+    ['arbiter', arbiter],
+    ['dispatcher', dispatcher],
+  ] as const) {
+    if (value === undefined || isAddress(value)) continue
+    // isAddress also rejects 40 hex digits in mixed case that is not the EIP-55 checksum
+    const checksumOnly = typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value)
+    return {
+      arg,
+      value,
+      expected: checksumOnly ? 'an EIP-55 checksummed or all lower-case address' : 'a 20-byte hex address',
+    }
+  }
+  const { feeBps } = params
+  if (feeBps !== undefined && !(Number.isInteger(feeBps) && feeBps >= 0 && feeBps <= MAX_FEE_BPS)) {
+    return { arg: 'feeBps', value: feeBps, expected: `an integer from 0 to ${MAX_FEE_BPS} (JobMarket.MAX_FEE_BPS)` }
+  }
+  for (const [arg, max, range] of [
+    ['minStake', MAX_UINT256, '2^256-1'],
+    ['unbondingDelay', MAX_UINT64, '2^64-1'],
+    ['disputeWindow', MAX_UINT64, '2^64-1'],
+    ['epochDuration', MAX_UINT64, '2^64-1'],
+  ] as const) {
+    const value = params[arg]
+    if (value !== undefined && !(typeof value === 'bigint' && value >= 0n && value <= max)) {
+      return { arg, value, expected: `an integer from 0 to ${range}` }
+    }
+  }
+  return undefined
+}
+
 export const SLASHER_ROLE = keccak256(toHex('SLASHER_ROLE'))
 export const ARBITER_ROLE = keccak256(toHex('ARBITER_ROLE'))
 export const DISPATCHER_ROLE = keccak256(toHex('DISPATCHER_ROLE'))
@@ -87,6 +136,14 @@ export async function deployAll({
   pollingInterval = 100,
 }: DeployArgs): Promise<Deployment> {
   const params = { ...DEFAULT_DEPLOY_PARAMS, ...overrides }
+  // Checked before the first transaction: these would otherwise revert or fail to encode mid-deployment.
+  const problem = findDeployArgProblem({ params, arbiter, dispatcher })
+  if (problem) {
+    const { arg, value, expected } = problem
+    throw new TypeError(
+      `Invalid ${arg}=${typeof value === 'string' ? JSON.stringify(value) : value}: expected ${expected}`,
+    )
+  }
   const account = privateKeyToAccount(privateKey)
   const probe = createPublicClient({ transport: http(rpcUrl) })
   const chainId = await probe.getChainId()
