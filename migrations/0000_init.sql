@@ -220,14 +220,10 @@ CREATE INDEX "provider_id_block" ON "provider" USING btree ("id","block_from");-
 CREATE INDEX "provider_block_from" ON "provider" USING brin ("block_from");--> statement-breakpoint
 CREATE INDEX "provider_block_to" ON "provider" USING brin ("block_to");--> statement-breakpoint
 CREATE UNIQUE INDEX "reward_current" ON "reward" USING btree ("id") WHERE "reward"."block_to" is null;--> statement-breakpoint
-CREATE INDEX "reward_id_block" ON "reward" USING btree ("id","block_from");--> statement-breakpoint
 CREATE INDEX "reward_block_from" ON "reward" USING brin ("block_from");--> statement-breakpoint
-CREATE INDEX "reward_block_to" ON "reward" USING brin ("block_to");--> statement-breakpoint
 CREATE INDEX "reward_provider" ON "reward" USING btree ("provider");--> statement-breakpoint
 CREATE INDEX "reward_job" ON "reward" USING btree ("job");--> statement-breakpoint
 CREATE INDEX "reward_epoch" ON "reward" USING btree ("epoch");--> statement-breakpoint
 CREATE UNIQUE INDEX "stake_event_current" ON "stake_event" USING btree ("id") WHERE "stake_event"."block_to" is null;--> statement-breakpoint
-CREATE INDEX "stake_event_id_block" ON "stake_event" USING btree ("id","block_from");--> statement-breakpoint
 CREATE INDEX "stake_event_block_from" ON "stake_event" USING brin ("block_from");--> statement-breakpoint
-CREATE INDEX "stake_event_block_to" ON "stake_event" USING brin ("block_to");--> statement-breakpoint
 CREATE INDEX "stake_event_provider" ON "stake_event" USING btree ("provider");

@@ -22,12 +22,58 @@ export interface IndexerConfig {
     timeoutMs: number
     /** Attempts per request before the error surfaces to the sync loop, which backs off and tries again. */
     maxAttempts: number
+    /** Logs per response the range adapts towards; bounds memory on dense chains. */
+    targetLogs: number
   }
   /** Events decoded and buffered before one transaction writes them. */
   batchEvents: number
   /** Log every committed block (INDEXER_LOG_BLOCKS=1); tests use it to see progress from outside. */
   logBlocks: boolean
 }
+
+/** The GraphQL endpoint's production limits, all in one place; every default is on and names its source. */
+export interface GraphqlConfig {
+  /** Largest `first` a collection accepts. */
+  maxFirst: number
+  /** Largest `skip`; keyset paging (`where: {id_gt: $last}`) goes past it. */
+  maxSkip: number
+  /** Deepest field nesting in one operation. */
+  maxDepth: number
+  maxAliases: number
+  maxDirectives: number
+  /** Lexical tokens in one document, checked while parsing. */
+  maxTokens: number
+  /** Estimated rows one operation may read: each collection's `first` times that of the lists around it. */
+  maxCost: number
+  /** Largest request body on /graphql; larger ones get 413. */
+  maxBodyBytes: number
+  /** Token bucket per client (IP, or a configured API key): refill per second and bucket size; 0 turns it off. */
+  rateLimit: { perSecond: number; burst: number; apiKeyHeader: string; apiKeys: string[]; trustProxyHops: number }
+  /** Per-statement timeout the database connection should use (DbModule wires it). */
+  statementTimeoutMs: number
+  introspection: boolean
+  /** "Did you mean …" hints in validation errors; they reveal the schema, so off in production. */
+  suggestions: boolean
+  /** The GraphiQL page on GET /graphql from a browser. */
+  graphiql: boolean
+}
+
+/** Defaults of the GraphQL limits, each with the reason for its value. */
+export const GRAPHQL_DEFAULTS = {
+  maxFirst: 1_000, // graph-node's GRAPH_GRAPHQL_MAX_FIRST
+  maxSkip: 5_000, // The Graph's hosted service (GRAPH_GRAPHQL_MAX_SKIP); graph-node alone has no cap
+  // graph-node allows 255, meant for a trusted node; graphql-armor's default is 6. Our longest useful path
+  // (job → provider → stakeEvents → provider → …) needs about 5, so 10 leaves room without inviting recursion.
+  maxDepth: 10,
+  maxAliases: 30, // graphql-armor's 15, doubled: dApps batch entity lookups by alias
+  maxDirectives: 50, // graphql-armor's default
+  maxTokens: 5_000, // graphql-armor's 1,000 is too few for a `where` with a few hundred literal ids
+  maxCost: 100_000, // a full page (graph-node's 1,000) with a default-sized (100) nested list on each row
+  maxBodyBytes: 256 * 1024, // express's 100 kB is too tight for large `_in` lists in variables; Apollo has no cap
+  ratePerSecond: 50, // per client: a dApp polling a few queries per block stays far below it
+  rateBurst: 100, // two seconds of refill, for page loads that fire many queries at once
+  statementTimeoutMs: 30_000, // what DbModule has used since the start
+} as const
 
 export interface Config {
   http: { host: string; port: number }
@@ -37,6 +83,7 @@ export interface Config {
   /** PGlite's data folder, used when DATABASE_URL is unset. */
   dataDir: string
   indexer: IndexerConfig
+  graphql: GraphqlConfig
 }
 
 type Env = Record<string, string | undefined>
@@ -52,6 +99,14 @@ function int(env: Env, name: string, fallback: number, { min = 0, max = Number.M
   const n = Number(raw)
   if (n < min || n > max) invalid(name, raw, `an integer between ${min} and ${max}`)
   return n
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (raw === '1' || raw === 'true') return true
+  if (raw === '0' || raw === 'false') return false
+  return invalid(name, raw, '1, 0, true or false')
 }
 
 function url(name: string, raw: string, schemes: string[]): string {
@@ -89,6 +144,33 @@ export function loadConfig(env: Env = process.env): Config {
   if (maxRange < initialRange) {
     invalid('GETLOGS_MAX_RANGE', String(maxRange), `at least GETLOGS_INITIAL_RANGE (${initialRange})`)
   }
+  const production = env.NODE_ENV === 'production'
+  const d = GRAPHQL_DEFAULTS
+  const graphql: GraphqlConfig = {
+    maxFirst: int(env, 'GRAPHQL_MAX_FIRST', d.maxFirst, { min: 1 }),
+    maxSkip: int(env, 'GRAPHQL_MAX_SKIP', d.maxSkip),
+    maxDepth: int(env, 'GRAPHQL_MAX_DEPTH', d.maxDepth, { min: 2 }),
+    maxAliases: int(env, 'GRAPHQL_MAX_ALIASES', d.maxAliases),
+    maxDirectives: int(env, 'GRAPHQL_MAX_DIRECTIVES', d.maxDirectives),
+    maxTokens: int(env, 'GRAPHQL_MAX_TOKENS', d.maxTokens, { min: 10 }),
+    maxCost: int(env, 'GRAPHQL_MAX_COST', d.maxCost, { min: 1 }),
+    maxBodyBytes: int(env, 'GRAPHQL_MAX_BODY_BYTES', d.maxBodyBytes, { min: 1_024 }),
+    rateLimit: {
+      perSecond: int(env, 'GRAPHQL_RATE_LIMIT_PER_SECOND', d.ratePerSecond),
+      burst: int(env, 'GRAPHQL_RATE_LIMIT_BURST', d.rateBurst, { min: 1 }),
+      apiKeyHeader: (env.GRAPHQL_API_KEY_HEADER || 'x-api-key').toLowerCase(),
+      apiKeys: (env.GRAPHQL_API_KEYS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      trustProxyHops: int(env, 'GRAPHQL_TRUST_PROXY_HOPS', 0, { max: 10 }),
+    },
+    statementTimeoutMs: int(env, 'STATEMENT_TIMEOUT_MS', d.statementTimeoutMs, { min: 100 }),
+    // On, as on The Graph's endpoints: client code generators and GraphiQL read the schema this way.
+    introspection: bool(env, 'GRAPHQL_INTROSPECTION', true),
+    suggestions: bool(env, 'GRAPHQL_SUGGESTIONS', !production),
+    graphiql: bool(env, 'GRAPHQL_GRAPHIQL', !production),
+  }
   return {
     http: { host: env.HOST || '127.0.0.1', port: int(env, 'PORT', 4000, { min: 1, max: 65_535 }) },
     demo: {
@@ -110,9 +192,11 @@ export function loadConfig(env: Env = process.env): Config {
         concurrency: int(env, 'GETLOGS_CONCURRENCY', 4, { min: 1, max: 64 }),
         timeoutMs: int(env, 'RPC_TIMEOUT_MS', 10_000, { min: 100 }),
         maxAttempts: int(env, 'RPC_MAX_ATTEMPTS', 5, { min: 1, max: 100 }),
+        targetLogs: int(env, 'GETLOGS_TARGET_LOGS', 5_000, { min: 1 }),
       },
       batchEvents: int(env, 'INDEXER_BATCH_EVENTS', 20_000, { min: 1 }),
       logBlocks: env.INDEXER_LOG_BLOCKS === '1',
     },
+    graphql,
   }
 }

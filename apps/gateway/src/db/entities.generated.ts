@@ -53,9 +53,7 @@ export const stakeEventTable = pgTable(
   },
   (t) => [
     uniqueIndex('stake_event_current').on(t.id).where(sql`${t.blockTo} is null`),
-    index('stake_event_id_block').on(t.id, t.blockFrom),
     index('stake_event_block_from').using('brin', t.blockFrom),
-    index('stake_event_block_to').using('brin', t.blockTo),
     index('stake_event_provider').on(t.provider),
   ],
 )
@@ -185,9 +183,7 @@ export const rewardTable = pgTable(
   },
   (t) => [
     uniqueIndex('reward_current').on(t.id).where(sql`${t.blockTo} is null`),
-    index('reward_id_block').on(t.id, t.blockFrom),
     index('reward_block_from').using('brin', t.blockFrom),
-    index('reward_block_to').using('brin', t.blockTo),
     index('reward_provider').on(t.provider),
     index('reward_job').on(t.job),
     index('reward_epoch').on(t.epoch),

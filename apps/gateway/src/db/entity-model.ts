@@ -174,9 +174,10 @@ export function renderEntityTables(model: SchemaModel): string {
     out.push('  },')
     out.push('  (t) => [')
     out.push(`    uniqueIndex('${e.table}_current').on(t.id).where(sql\`\${t.blockTo} is null\`),`)
-    out.push(`    index('${e.table}_id_block').on(t.id, t.blockFrom),`)
+    // Immutable entities have one version each: the current-id index serves them, and block_to stays null.
+    if (!e.immutable) out.push(`    index('${e.table}_id_block').on(t.id, t.blockFrom),`)
     out.push(`    index('${e.table}_block_from').using('brin', t.blockFrom),`)
-    out.push(`    index('${e.table}_block_to').using('brin', t.blockTo),`)
+    if (!e.immutable) out.push(`    index('${e.table}_block_to').using('brin', t.blockTo),`)
     for (const f of e.fields.filter((x) => x.ref)) {
       out.push(`    index('${e.table}_${f.column}').on(t.${f.name}),`)
     }

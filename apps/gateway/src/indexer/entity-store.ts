@@ -9,6 +9,8 @@ interface Entry {
   storedBlockFrom: bigint | null
   /** Versions written by handlers since the last flush, oldest first, at most one per block. */
   pending: { row: Row; blockFrom: bigint }[]
+  /** The takeChanges call that last handed this entity to a write. */
+  takenIn: number
 }
 
 export interface EntityChanges {
@@ -33,6 +35,7 @@ export class EntityStore {
   private readonly entries = new Map<string, Map<string, Entry>>()
   private readonly models = new Map<string, EntityModel>()
   private size = 0
+  private takes = 0
 
   constructor(
     model: SchemaModel,
@@ -65,7 +68,7 @@ export class EntityStore {
     for (const id of ids) {
       if (t.has(id)) continue
       const r = found.get(id)
-      t.set(id, { stored: r?.row ?? null, storedBlockFrom: r?.blockFrom ?? null, pending: [] })
+      t.set(id, { stored: r?.row ?? null, storedBlockFrom: r?.blockFrom ?? null, pending: [], takenIn: 0 })
       this.size++
     }
   }
@@ -89,7 +92,7 @@ export class EntityStore {
     const t = this.table(entity)
     let e = t.get(row.id)
     if (!e) {
-      e = { stored: null, storedBlockFrom: null, pending: [] }
+      e = { stored: null, storedBlockFrom: null, pending: [], takenIn: 0 }
       t.set(row.id, e)
       this.size++
     }
@@ -100,6 +103,7 @@ export class EntityStore {
 
   /** Takes every version written since the last call, marking them stored. */
   takeChanges(): EntityChanges[] {
+    this.takes++
     const out: EntityChanges[] = []
     for (const [name, t] of this.entries) {
       const changes: EntityChanges = {
@@ -122,6 +126,7 @@ export class EntityStore {
         e.stored = last.row
         e.storedBlockFrom = last.blockFrom
         e.pending = []
+        e.takenIn = this.takes
       }
       if (changes.insert.length > 0) out.push(changes)
     }
@@ -141,14 +146,17 @@ export class EntityStore {
     return n
   }
 
+  /**
+   * Drops the oldest-inserted half of each table (Map iteration order is insertion order), keeping what the latest
+   * take handed to a write: that write may still be running, and a re-read before it commits would be stale.
+   */
   private evict(): void {
     if (this.size <= this.capacity) return
-    // Drop the oldest-inserted half of each table; Map iteration order is insertion order.
     for (const t of this.entries.values()) {
       let drop = Math.ceil(t.size / 2)
       for (const [id, e] of t) {
         if (drop-- <= 0) break
-        if (e.pending.length === 0) {
+        if (e.pending.length === 0 && e.takenIn !== this.takes) {
           t.delete(id)
           this.size--
         }

@@ -1,4 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
+import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 import type { Db } from '../db/database'
 import type { EntityField, EntityModel, ScalarKind, SchemaModel } from '../db/entity-model'
 import type { EntityChanges, Row } from './entity-store'
@@ -14,6 +16,21 @@ const SQL_TYPES: Record<ScalarKind, string> = {
   int: 'int4',
   int8: 'int8',
 }
+
+const EVENT_COLUMNS = [
+  'chain_id',
+  'block_number',
+  'log_index',
+  'block_hash',
+  'transaction_hash',
+  'transaction_index',
+  'address',
+  'contract',
+  'name',
+  'args',
+  'timestamp',
+]
+const EVENT_TYPES = ['int4', 'int8', 'int4', 'text', 'text', 'int4', 'text', 'text', 'text', 'jsonb', 'int8']
 
 export interface SyncState {
   chainId: number
@@ -35,6 +52,53 @@ export interface Batch {
   events: ChainEvent[]
   blocks: BlockRow[]
   state: SyncState
+}
+
+/** A value in COPY's text format: \N for null, backslash escapes for the characters COPY reserves. */
+function copyValue(v: unknown): string {
+  if (v === null || v === undefined) return '\\N'
+  if (typeof v === 'boolean') return v ? 't' : 'f'
+  const text = typeof v === 'object' ? json(v) : String(v)
+  return /[\\\t\n\r]/.test(text)
+    ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : text
+}
+
+/** The node-postgres connection under a drizzle transaction, when there is one (not on PGlite). */
+function pgClientOf(tx: Db): pg.ClientBase | undefined {
+  const client = (tx as unknown as { session?: { client?: unknown } }).session?.client
+  return client instanceof pg.Client ? client : undefined
+}
+
+/**
+ * Inserts rows in bulk: COPY on Postgres (about twice json_to_recordset's rate), one JSON parameter per chunk on
+ * PGlite. `types` are the SQL types of `columns`, for the JSON path.
+ */
+async function bulkInsert(tx: Db, table: string, columns: string[], types: string[], rows: unknown[][]): Promise<void> {
+  if (rows.length === 0) return
+  const cols = columns.map((c) => `"${c}"`).join(', ')
+  const client = pgClientOf(tx)
+  if (client) {
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.query(copyFrom(`copy "${table}" (${cols}) from stdin`))
+      stream.on('error', reject)
+      stream.on('finish', () => resolve())
+      for (let i = 0; i < rows.length; i += 2_000) {
+        let chunk = ''
+        for (const row of rows.slice(i, i + 2_000)) chunk += `${row.map(copyValue).join('\t')}\n`
+        stream.write(chunk)
+      }
+      stream.end()
+    })
+    return
+  }
+  const defs = columns.map((c, i) => `"${c}" ${types[i]}`).join(', ')
+  for (let i = 0; i < rows.length; i += 5_000) {
+    const records = rows.slice(i, i + 5_000).map((row) => Object.fromEntries(columns.map((c, j) => [c, row[j]])))
+    await tx.execute(
+      sql`insert into ${ident(table)} (${sql.raw(cols)}) select ${sql.raw(cols)} from json_to_recordset(${json(records)}::json) as x(${sql.raw(defs)})`,
+    )
+  }
 }
 
 const ident = (s: string) => sql.raw(`"${s.replace(/"/g, '""')}"`)
@@ -88,9 +152,14 @@ export class IndexerRepository {
     return row as Row
   }
 
-  /** Writes a batch and moves the cursor in one transaction: a crash leaves either all of it or none. */
-  async writeBatch(batch: Batch): Promise<void> {
+  /**
+   * Writes a batch and moves the cursor in one transaction: a crash leaves either all of it or none. `durable: false`
+   * (backfill) skips the wait for the WAL flush: a Postgres crash may then lose the latest commits, but never part
+   * of one, and the indexer re-derives them from the cursor it finds.
+   */
+  async writeBatch(batch: Batch, { durable = true }: { durable?: boolean } = {}): Promise<void> {
     await this.db.transaction(async (tx) => {
+      if (!durable) await tx.execute(sql`set local synchronous_commit = off`)
       for (const c of batch.changes) await this.writeChanges(tx as unknown as Db, c)
       await this.insertEvents(tx as unknown as Db, batch.events)
       await this.upsertBlocks(tx as unknown as Db, batch.state.chainId, batch.blocks)
@@ -116,47 +185,33 @@ export class IndexerRepository {
         where ${t}.id = x.id and ${t}.block_to is null`)
     }
     const fields = c.entity.fields
-    const cols = sql.raw([...fields.map((f) => `"${f.column}"`), 'block_from', 'block_to'].join(', '))
-    const defs = sql.raw(
-      [...fields.map((f) => `"${f.column}" ${SQL_TYPES[f.kind]}`), 'block_from int8', 'block_to int8'].join(', '),
-    )
-    const records = c.insert.map((v) => {
-      const o: Record<string, unknown> = { block_from: v.blockFrom, block_to: v.blockTo }
-      for (const f of fields) o[f.column] = v.row[f.name] ?? null
-      return o
-    })
-    // Chunked to keep each statement's JSON parameter to a few MB.
-    for (let i = 0; i < records.length; i += 5_000) {
-      const chunk = json(records.slice(i, i + 5_000))
-      await tx.execute(
-        sql`insert into ${t} (${cols}) select ${cols} from json_to_recordset(${chunk}::json) as x(${defs})`,
-      )
-    }
+    const columns = [...fields.map((f) => f.column), 'block_from', 'block_to']
+    const types = [...fields.map((f) => SQL_TYPES[f.kind]), 'int8', 'int8']
+    const rows = c.insert.map((v) => [...fields.map((f) => v.row[f.name] ?? null), v.blockFrom, v.blockTo])
+    await bulkInsert(tx, c.entity.table, columns, types, rows)
   }
 
   private async insertEvents(tx: Db, events: ChainEvent[]): Promise<void> {
-    for (let i = 0; i < events.length; i += 5_000) {
-      const chunk = json(
-        events.slice(i, i + 5_000).map((e) => ({
-          c: e.chainId,
-          b: e.blockNumber,
-          l: e.logIndex,
-          h: e.blockHash,
-          t: e.transactionHash,
-          ti: e.transactionIndex,
-          a: e.address,
-          k: e.contract,
-          n: e.name,
-          g: argsToJson(e.args),
-          s: e.timestamp,
-        })),
-      )
-      await tx.execute(sql`insert into chain_event (chain_id, block_number, log_index, block_hash, transaction_hash,
-          transaction_index, address, contract, name, args, timestamp)
-        select c, b, l, h, t, ti, a, k, n, g, s from json_to_recordset(${chunk}::json)
-          as x(c int4, b int8, l int4, h text, t text, ti int4, a text, k text, n text, g jsonb, s int8)
-        on conflict do nothing`)
-    }
+    // Events and the cursor commit together, so an event is never written twice: a plain insert suffices.
+    await bulkInsert(
+      tx,
+      'chain_event',
+      EVENT_COLUMNS,
+      EVENT_TYPES,
+      events.map((e) => [
+        e.chainId,
+        e.blockNumber,
+        e.logIndex,
+        e.blockHash,
+        e.transactionHash,
+        e.transactionIndex,
+        e.address,
+        e.contract,
+        e.name,
+        argsToJson(e.args),
+        e.timestamp,
+      ]),
+    )
   }
 
   private async upsertBlocks(tx: Db, chainId: number, blocks: BlockRow[]): Promise<void> {

@@ -1,7 +1,7 @@
 export { HandlerError } from './event-applier'
 
 import { EventEmitter } from 'node:events'
-import { backoffMs, sleep } from '../common/errors'
+import { backoffMs, RetryableError, sleep } from '../common/errors'
 import type { IndexerConfig } from '../config/config'
 import type { SchemaModel } from '../db/entity-model'
 import { EventApplier, HandlerError } from './event-applier'
@@ -116,13 +116,12 @@ export class Indexer extends EventEmitter<IndexerEvents> {
     const head = await this.o.rpc.getBlock('latest')
     const finalized = await this.finalizedBlock(head)
     if (finalized > state.blockNumber) {
-      // Backfilling over the cursor is only safe while the cursor block is still canonical.
-      if (state.blockNumber > state.finalizedBlock) {
-        const canonical = await this.o.rpc.getBlock(state.blockNumber).catch(() => undefined)
-        if (canonical?.hash !== state.blockHash) {
-          await this.reconcile(head)
-          return false
-        }
+      // Backfilling over the cursor is only safe while the cursor block is still canonical. Checked even below the
+      // finality depth: one request per step turns a finality violation into an ordinary rollback.
+      const canonical = await this.o.rpc.getBlock(state.blockNumber).catch(() => undefined)
+      if (canonical?.hash !== state.blockHash) {
+        await this.reconcile(head)
+        return false
       }
       await this.backfill(finalized)
       return false
@@ -168,8 +167,32 @@ export class Indexer extends EventEmitter<IndexerEvents> {
     let eventsDone = 0
     let lastLog = Date.now()
 
+    // One write transaction in flight while the next chunk is fetched, decoded and applied. Writes stay in order,
+    // and the store only takes (and evicts) after the previous write committed, so nothing evicted is re-read
+    // before it is in the database.
+    // The newest block with events of each range in the pending batch, with the hash its logs carried.
+    let rangeTops = new Map<bigint, string>()
+    let writing: Promise<void> = Promise.resolve()
+    let writeError: Error | undefined
     const flush = async () => {
       const header = await this.o.rpc.getBlock(lastTo)
+      // Ranges are fetched at different moments; if the chain reorganised below the finality depth meanwhile, the
+      // batch would mix two chains. A block whose hash is still canonical has only canonical ancestors, so checking
+      // each range's newest event block (and the cursor header again) proves the whole batch is one chain.
+      for (const [n, hash] of rangeTops) {
+        const canonical = await this.o.rpc.getBlock(n)
+        if (canonical.hash !== hash) {
+          throw new RetryableError(`block ${n} changed during backfill: the chain reorganised below the finality depth`)
+        }
+      }
+      if ((await this.o.rpc.getBlock(lastTo)).hash !== header.hash) {
+        throw new RetryableError(
+          `block ${lastTo} changed during backfill: the chain reorganised below the finality depth`,
+        )
+      }
+      rangeTops = new Map()
+      await writing
+      if (writeError) throw writeError
       const blocks = new Map<bigint, BlockRow>()
       for (const e of pending) {
         blocks.set(e.blockNumber, {
@@ -187,62 +210,88 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         blockTimestamp: header.timestamp,
         finalizedBlock: target,
       }
-      await this.o.repository.writeBatch({
-        changes: this.applier.takeChanges(),
-        events: pending,
-        blocks: [...blocks.values()],
-        state,
-      })
-      this.state = state
-      eventsDone += pending.length
+      const events = pending
       pending = []
       lastFlush = Date.now()
-      this.emit('block', state)
+      writing = this.o.repository
+        .writeBatch(
+          { changes: this.applier.takeChanges(), events, blocks: [...blocks.values()], state },
+          { durable: false },
+        )
+        .then(
+          () => {
+            this.state = state
+            eventsDone += events.length
+            this.emit('block', state)
+          },
+          (error: Error) => {
+            writeError = error
+          },
+        )
     }
 
-    while (next <= target || queue.length > 0) {
-      while (queue.length < concurrency && next <= target) {
-        const from = next
-        const to = from + this.range - 1n < target ? from + this.range - 1n : target
-        queue.push(
-          this.fetchRange(from, to).then(
-            (logs) => ({ to, logs }),
-            (e: Error) => e,
-          ),
-        )
-        next = to + 1n
+    try {
+      while (next <= target || queue.length > 0) {
+        while (queue.length < concurrency && next <= target) {
+          const from = next
+          const to = from + this.range - 1n < target ? from + this.range - 1n : target
+          queue.push(
+            this.fetchRange(from, to).then(
+              (logs) => ({ to, logs }),
+              (e: Error) => e,
+            ),
+          )
+          next = to + 1n
+        }
+        const chunk = await (queue.shift() as Promise<{ to: bigint; logs: RawLog[] } | Error>)
+        if (chunk instanceof Error) {
+          await Promise.allSettled(queue)
+          throw chunk
+        }
+        const top = chunk.logs.at(-1)
+        if (top) rangeTops.set(top.blockNumber, top.blockHash.toLowerCase())
+        const events = await this.decode(chunk.logs)
+        await this.applier.apply(events)
+        for (const e of events) pending.push(e)
+        lastTo = chunk.to
+        const done = next > target && queue.length === 0
+        if (done || pending.length >= this.o.config.batchEvents || Date.now() - lastFlush > 5_000) await flush()
+        if (Date.now() - lastLog > 5_000) {
+          lastLog = Date.now()
+          const secs = (Date.now() - began) / 1000
+          const blocksDone = lastTo - startState.blockNumber
+          const rate = Number(blocksDone) / secs
+          const eta = rate > 0 ? Number(target - lastTo) / rate : 0
+          this.logger.log(
+            `backfill: block ${lastTo}/${target} (${((Number(blocksDone) / Number(total)) * 100).toFixed(1)}%), ` +
+              `${Math.round((eventsDone + pending.length) / secs)} events/s, ETA ${Math.round(eta)} s`,
+          )
+        }
       }
-      const chunk = await (queue.shift() as Promise<{ to: bigint; logs: RawLog[] } | Error>)
-      if (chunk instanceof Error) {
-        await Promise.allSettled(queue)
-        throw chunk
-      }
-      const events = await this.decode(chunk.logs)
-      await this.applier.apply(events)
-      for (const e of events) pending.push(e)
-      lastTo = chunk.to
-      const done = next > target && queue.length === 0
-      if (done || pending.length >= this.o.config.batchEvents || Date.now() - lastFlush > 5_000) await flush()
-      if (Date.now() - lastLog > 5_000) {
-        lastLog = Date.now()
-        const secs = (Date.now() - began) / 1000
-        const blocksDone = lastTo - startState.blockNumber
-        const rate = Number(blocksDone) / secs
-        const eta = rate > 0 ? Number(target - lastTo) / rate : 0
-        this.logger.log(
-          `backfill: block ${lastTo}/${target} (${((Number(blocksDone) / Number(total)) * 100).toFixed(1)}%), ` +
-            `${Math.round((eventsDone + pending.length) / secs)} events/s, ETA ${Math.round(eta)} s`,
-        )
-      }
+      await writing
+      if (writeError) throw writeError
+    } finally {
+      // Never leave a write running: the caller re-reads the cursor after a failure.
+      await writing
     }
   }
 
-  /** eth_getLogs over [from, to], splitting the range while the provider says it is too large. */
+  /**
+   * eth_getLogs over [from, to], splitting the range while the provider says it is too large. Later ranges follow
+   * the result size too: shrink when a response is far above the target, widen after a run of small ones, so
+   * memory stays bounded on dense chains and requests stay few on sparse ones.
+   */
   private async fetchRange(from: bigint, to: bigint): Promise<RawLog[]> {
+    const { maxRange, targetLogs } = this.o.config.getLogs
     try {
       const logs = await this.o.rpc.getLogs({ addresses: this.addresses, fromBlock: from, toBlock: to })
-      if (++this.rangeSuccesses % 8 === 0 && this.range < BigInt(this.o.config.getLogs.maxRange)) {
-        this.range = this.range * 2n
+      const span = to - from + 1n
+      if (logs.length > targetLogs * 2) {
+        const scaled = (span * BigInt(targetLogs)) / BigInt(logs.length)
+        this.range = scaled > 0n ? scaled : 1n
+        this.rangeSuccesses = 0
+      } else if (logs.length < targetLogs / 2 && ++this.rangeSuccesses % 4 === 0 && this.range < BigInt(maxRange)) {
+        this.range = this.range * 2n < BigInt(maxRange) ? this.range * 2n : BigInt(maxRange)
       }
       return logs
     } catch (error) {

@@ -17,12 +17,12 @@ const model = loadSchemaModel()
 /** Sends `blocks` transactions, one per block, that create and change entities; `variant` makes them differ. */
 async function burst(
   net: LocalNetwork,
-  { blocks, variant, modelId }: { blocks: number; variant: number; modelId: Hex },
+  { blocks, variant, modelId, jobsOnly = false }: { blocks: number; variant: number; modelId: Hex; jobsOnly?: boolean },
 ) {
   const act = actions(net)
   const rnd = prng(variant)
   for (let i = 0; i < blocks; i++) {
-    if (rnd.chance(0.5)) {
+    if (!jobsOnly && rnd.chance(0.5)) {
       const p = anvilAccount(rnd.pick(PROVIDERS))
       const amount = parseEther(String(1 + rnd.int(1000)))
       await act.mint(p.address, amount)
@@ -98,35 +98,84 @@ describe('reorgs', () => {
     const fresh = await openTestDatabase('pglite')
     try {
       const finality = 10
-      const head = await net.publicClient.getBlockNumber()
-      const snapshotAt = head - 5n
-      // Rewind 5 blocks' worth of state is not possible after the fact, so mine the fork base first.
       const snapshot = await net.testClient.snapshot()
-      await burst(net, { blocks: 6, variant: 77, modelId })
+      const forkBase = await net.publicClient.getBlockNumber()
+      // One transaction per block, so the orphaned tail is 6 blocks: inside the finality depth, as real reorgs are.
+      await burst(net, { blocks: 6, variant: 77, modelId, jobsOnly: true })
       const config = loadConfig({
         RPC_URL: net.anvil.rpcUrl,
         FINALITY: String(finality),
         POLL_INTERVAL_MS: '20',
         GETLOGS_INITIAL_RANGE: '7',
       })
-      const indexer = createIndexer({ db: fresh.database.db, deployment: net.deployment, config: config.indexer })
+      const trace: string[] = []
+      const indexer = createIndexer({
+        db: fresh.database.db,
+        deployment: net.deployment,
+        config: config.indexer,
+        logger: { log: (m) => trace.push(m), warn: (m) => trace.push(m), error: (m) => trace.push(m) },
+      })
+      indexer.on('block', (b) => trace.push(`commit ${b.blockNumber} ${b.blockHash.slice(0, 10)}`))
       let reorged = 0
       indexer.on('reorg', () => reorged++)
       const controller = new AbortController()
       const running = indexer.run(controller.signal)
       try {
         const top = await net.publicClient.getBlockNumber()
-        // The moment backfill reaches the finalized block, replace the unfinalized tail.
-        await waitForCursor(indexer, (n) => n >= top - BigInt(finality))
+        expect(top - forkBase).toBeLessThan(finality)
+        // Backfill stops at top - finality, below the fork; the first blocks followed after the hand-off are the
+        // tail about to be orphaned. Replace it as soon as the indexer has taken one of them.
+        await waitForCursor(indexer, (n) => n > forkBase)
         await net.testClient.revert({ id: snapshot })
-        await burst(net, { blocks: 9, variant: 78, modelId })
+        await burst(net, { blocks: 9, variant: 78, modelId, jobsOnly: true })
         const canonicalHead = await waitForHead(indexer, net)
-        expect(snapshotAt).toBeLessThan(canonicalHead)
+        expect(forkBase).toBeLessThan(canonicalHead)
         const repository = new IndexerRepository(fresh.database.db, model)
         const providers = PROVIDERS.map((i) => anvilAccount(i).address)
-        expect(await compareWithChain({ net, repository, model, block: canonicalHead, providers })).toEqual([])
+        const problems = await compareWithChain({ net, repository, model, block: canonicalHead, providers })
+        if (problems.length) console.log(trace.join('\n'), `\ntop ${top} head ${canonicalHead}`)
+        expect(problems).toEqual([])
         expect(await orphansLeft(fresh.database, net)).toEqual([])
         expect(reorged).toBeGreaterThanOrEqual(1)
+      } finally {
+        controller.abort()
+        await running
+      }
+    } finally {
+      await fresh.database.close()
+      await fresh.cleanup()
+    }
+  })
+
+  it('detects a reorg deeper than the finality depth during backfill and ends exact', async () => {
+    const fresh = await openTestDatabase('postgres')
+    try {
+      const finality = 2
+      const snapshot = await net.testClient.snapshot()
+      const forkBase = await net.publicClient.getBlockNumber()
+      await burst(net, { blocks: 14, variant: 91, modelId, jobsOnly: true })
+      const config = loadConfig({
+        RPC_URL: net.anvil.rpcUrl,
+        FINALITY: String(finality),
+        POLL_INTERVAL_MS: '20',
+        GETLOGS_INITIAL_RANGE: '1',
+        GETLOGS_MAX_RANGE: '1',
+        GETLOGS_CONCURRENCY: '1',
+        INDEXER_BATCH_EVENTS: '1',
+      })
+      const indexer = createIndexer({ db: fresh.database.db, deployment: net.deployment, config: config.indexer })
+      const controller = new AbortController()
+      const running = indexer.run(controller.signal)
+      try {
+        // Backfill has committed blocks past the fork when 14 blocks, far beyond the 2-block finality, are replaced.
+        await waitForCursor(indexer, (n) => n > forkBase + 3n)
+        await net.testClient.revert({ id: snapshot })
+        await burst(net, { blocks: 16, variant: 92, modelId, jobsOnly: true })
+        const head = await waitForHead(indexer, net)
+        const repository = new IndexerRepository(fresh.database.db, model)
+        const providers = PROVIDERS.map((i) => anvilAccount(i).address)
+        expect(await compareWithChain({ net, repository, model, block: head, providers })).toEqual([])
+        expect(await orphansLeft(fresh.database, net)).toEqual([])
       } finally {
         controller.abort()
         await running
