@@ -29,6 +29,8 @@ export interface IndexerConfig {
   batchEvents: number
   /** Log every committed block (INDEXER_LOG_BLOCKS=1); tests use it to see progress from outside. */
   logBlocks: boolean
+  /** Entities kept in memory between batches; bounds the indexer's memory, prefetch reloads the rest. */
+  cacheEntities: number
 }
 
 /** The GraphQL endpoint's production limits, all in one place; every default is on and names its source. */
@@ -194,8 +196,9 @@ export function loadConfig(env: Env = process.env): Config {
         maxAttempts: int(env, 'RPC_MAX_ATTEMPTS', 5, { min: 1, max: 100 }),
         targetLogs: int(env, 'GETLOGS_TARGET_LOGS', 5_000, { min: 1 }),
       },
-      batchEvents: int(env, 'INDEXER_BATCH_EVENTS', 20_000, { min: 1 }),
+      batchEvents: int(env, 'INDEXER_BATCH_EVENTS', 5_000, { min: 1 }),
       logBlocks: env.INDEXER_LOG_BLOCKS === '1',
+      cacheEntities: int(env, 'INDEXER_CACHE_ENTITIES', 20_000, { min: 100 }),
     },
     graphql,
   }

@@ -20,8 +20,9 @@ export class EventApplier {
     private readonly repository: IndexerRepository,
     private readonly model: SchemaModel,
     private readonly env: HandlerEnv,
+    cacheEntities?: number,
   ) {
-    this.store = new EntityStore(model)
+    this.store = new EntityStore(model, cacheEntities)
   }
 
   async apply(events: ChainEvent[]): Promise<void> {

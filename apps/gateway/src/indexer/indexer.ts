@@ -58,7 +58,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
 
   constructor(private readonly o: IndexerOptions) {
     super()
-    this.applier = new EventApplier(o.repository, o.model, o.env)
+    this.applier = new EventApplier(o.repository, o.model, o.env, o.config.cacheEntities)
     this.addresses = o.contracts.map((c) => c.address.toLowerCase())
     this.logger = o.logger ?? silent
     this.range = BigInt(o.config.getLogs.initialRange)

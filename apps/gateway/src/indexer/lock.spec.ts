@@ -49,9 +49,9 @@ describe('two indexers on one database', () => {
             and ((classid::int8 << 32) | objid::int8) = ${INDEXER_LOCK_KEY.toString()}::int8`,
       )
     const first = spawnIndexer(env)
+    await first.waitFor(/lock acquired/)
     const second = spawnIndexer(env)
     try {
-      await first.waitFor(/lock acquired/)
       await second.waitFor(/another indexer holds the lock/)
       await first.waitFor(/committed block/)
       // More activity: only the first indexes it; the second keeps waiting and commits nothing.
