@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common'
 import type { Config } from './config/config'
 import { ConfigModule } from './config/config.module'
 import { DbModule } from './db/db.module'
+import { GraphqlModule } from './graphql/graphql.module'
 import { HealthController } from './health/health.controller'
 import { IndexerModule } from './indexer/indexer.module'
 
@@ -10,7 +11,7 @@ export class AppModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DbModule, IndexerModule],
+      imports: [ConfigModule.forRoot(config), DbModule, IndexerModule, GraphqlModule],
       controllers: [HealthController],
     }
   }

@@ -12,7 +12,11 @@ export const DATABASE = Symbol('DATABASE')
       provide: DATABASE,
       inject: [CONFIG],
       useFactory: (config: Config) =>
-        openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: 30_000 }),
+        openDatabase({
+          databaseUrl: config.databaseUrl,
+          dataDir: config.dataDir,
+          statementTimeoutMs: config.graphql.statementTimeoutMs,
+        }),
     },
   ],
   exports: [DATABASE],

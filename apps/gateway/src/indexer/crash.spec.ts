@@ -11,6 +11,7 @@ import { loadSchemaModel } from '../db/schema-file'
 import { openTestDatabase } from '../db/testing'
 import { IndexerRepository } from './indexer.repository'
 import { compareWithChain } from './testing/chain-truth'
+import { dumpIndex } from './testing/harness'
 import { spawnIndexer } from './testing/indexer-process'
 
 const PROVIDERS = [1, 2, 3, 4, 5]
@@ -20,24 +21,6 @@ const model = loadSchemaModel()
 async function cursor(database: Database): Promise<bigint> {
   const rows = await database.query<{ n: string }>(sql`select block_number::text as n from sync_state`)
   return rows[0] ? BigInt(rows[0].n) : -1n
-}
-
-/** Every entity version, event and block, in a canonical order: two databases holding the same index dump equal. */
-async function dump(database: Database): Promise<string[]> {
-  const out: string[] = []
-  for (const e of model.entities) {
-    const cols = e.fields.map((f) => `"${f.column}"`).join(', ')
-    const rows = await database.query(
-      sql.raw(`select ${cols}, block_from, block_to from "${e.table}" order by id, block_from`),
-    )
-    for (const r of rows) out.push(`${e.name} ${JSON.stringify(r)}`)
-  }
-  for (const r of await database.query(
-    sql`select block_number, log_index, block_hash, name, args from chain_event order by 1, 2`,
-  )) {
-    out.push(`event ${JSON.stringify(r)}`)
-  }
-  return out
 }
 
 describe('an indexer killed with SIGKILL', () => {
@@ -124,7 +107,10 @@ describe('an indexer killed with SIGKILL', () => {
       const repository = new IndexerRepository(crashed.database.db, model)
       const providers = PROVIDERS.map((i) => anvilAccount(i).address)
       expect(await compareWithChain({ net, repository, model, block: finalHead, providers })).toEqual([])
-      const [a, b] = [await dump(crashed.database), await dump(clean.database)]
+      const [a, b] = [
+        await dumpIndex(crashed.database, model, { events: true }),
+        await dumpIndex(clean.database, model, { events: true }),
+      ]
       expect(a.length).toBeGreaterThan(500)
       expect(a).toEqual(b)
     } finally {

@@ -1,33 +1,18 @@
 import { anvilAccount, runActivity } from '@computegraph/contracts/activity'
 import { type LocalNetwork, startLocalNetwork } from '@computegraph/contracts/fixture'
-import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../config/config'
-import type { Database } from '../db/database'
 import { loadSchemaModel } from '../db/schema-file'
 import { openTestDatabase } from '../db/testing'
 import { createIndexer } from './indexer.factory'
 import { IndexerRepository } from './indexer.repository'
 import { rebuildEntities } from './rebuild'
 import { compareWithChain } from './testing/chain-truth'
-import { waitForHead } from './testing/harness'
+import { dumpIndex, waitForHead } from './testing/harness'
 
 const PROVIDERS = [1, 2, 3, 4]
 const CLIENTS = [5, 6]
 const model = loadSchemaModel()
-
-async function versions(database: Database): Promise<string[]> {
-  const out: string[] = []
-  for (const e of model.entities) {
-    const cols = e.fields.map((f) => `"${f.column}"`).join(', ')
-    for (const r of await database.query(
-      sql.raw(`select ${cols}, block_from, block_to from "${e.table}" order by id, block_from`),
-    )) {
-      out.push(`${e.name} ${JSON.stringify(r)}`)
-    }
-  }
-  return out
-}
 
 describe('rebuilding entities from stored events', () => {
   let net: LocalNetwork
@@ -57,7 +42,7 @@ describe('rebuilding entities from stored events', () => {
   })
 
   it('reproduces every entity version from the event table, even with pages that split blocks', async () => {
-    const before = await versions(db.database)
+    const before = await dumpIndex(db.database, model)
     // rebuildEntities is given no RPC at all: the event table is its only input.
     const { events } = await rebuildEntities({
       db: db.database.db,
@@ -67,7 +52,7 @@ describe('rebuilding entities from stored events', () => {
       pageSize: 7,
     })
     expect(events).toBeGreaterThan(100)
-    const after = await versions(db.database)
+    const after = await dumpIndex(db.database, model)
     expect(after.length).toBe(before.length)
     expect(after).toEqual(before)
     const repository = new IndexerRepository(db.database.db, model)

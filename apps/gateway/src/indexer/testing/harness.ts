@@ -1,6 +1,7 @@
 import type { LocalNetwork } from '@computegraph/contracts/fixture'
 import { sql } from 'drizzle-orm'
 import type { Database } from '../../db/database'
+import type { SchemaModel } from '../../db/entity-model'
 import type { Indexer } from '../indexer'
 
 /** Waits until the indexer's committed cursor satisfies `done`. */
@@ -32,6 +33,28 @@ export async function orphansLeft(database: Database, net: LocalNetwork): Promis
   for (const r of rows) {
     const canonical = await net.publicClient.getBlock({ blockNumber: BigInt(r.number) }).catch(() => undefined)
     if (canonical?.hash !== r.hash) out.push(`${r.what} at block ${r.number} has orphaned hash ${r.hash}`)
+  }
+  return out
+}
+
+/**
+ * Every entity version (and, with `events`, every stored event) in a canonical order, without vids: two databases
+ * that hold the same index dump equal.
+ */
+export async function dumpIndex(database: Database, model: SchemaModel, { events = false } = {}): Promise<string[]> {
+  const out: string[] = []
+  for (const e of model.entities) {
+    const cols = e.fields.map((f) => `"${f.column}"`).join(', ')
+    const rows = await database.query(
+      sql.raw(`select ${cols}, block_from, block_to from "${e.table}" order by id, block_from`),
+    )
+    for (const r of rows) out.push(`${e.name} ${JSON.stringify(r)}`)
+  }
+  if (events) {
+    const rows = await database.query(
+      sql`select block_number, log_index, block_hash, name, args from chain_event order by 1, 2`,
+    )
+    for (const r of rows) out.push(`event ${JSON.stringify(r)}`)
   }
   return out
 }

@@ -1,0 +1,248 @@
+import { readFileSync } from 'node:fs'
+import { getTableColumns } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { entityTables } from '../db/entities.generated'
+import { readSchemaModel, snakeCase } from '../db/entity-model'
+import { loadSchemaModel, SCHEMA_PATH } from '../db/schema-file'
+import { buildApiModel } from './api-model'
+import { readDescriptions } from './api-schema'
+import { pluralize, queryFieldNames } from './entity-names'
+import {
+  type GraphQLInputObjectType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  getNamedType,
+  isEnumType,
+  isListType,
+  isNonNullType,
+} from './graphql-js'
+import { createApiSchema } from './resolvers'
+
+const model = loadSchemaModel()
+const schema = createApiSchema({
+  api: buildApiModel(model),
+  descriptions: readDescriptions(readFileSync(SCHEMA_PATH, 'utf8')),
+})
+const filterFields = (s: GraphQLSchema, type: string) =>
+  (s.getType(`${type}_filter`) as GraphQLInputObjectType).getFields()
+const suffixesOf = (s: GraphQLSchema, type: string, field: string) =>
+  Object.keys(filterFields(s, type))
+    .filter((k) => k === field || k.startsWith(`${field}_`))
+    .map((k) => k.slice(field.length))
+    .sort()
+
+const NUMERIC = ['', '_gt', '_gte', '_in', '_lt', '_lte', '_not', '_not_in']
+const STRING = [
+  ...NUMERIC,
+  '_contains',
+  '_contains_nocase',
+  '_ends_with',
+  '_ends_with_nocase',
+  '_not_contains',
+  '_not_contains_nocase',
+  '_not_ends_with',
+  '_not_ends_with_nocase',
+  '_not_starts_with',
+  '_not_starts_with_nocase',
+  '_starts_with',
+  '_starts_with_nocase',
+].sort()
+
+describe('query field names', () => {
+  it('pluralises type names the way graph-node (Rust inflector) does', () => {
+    expect(pluralize('Job')).toBe('Jobs')
+    expect(pluralize('Epoch')).toBe('Epoches')
+    expect(pluralize('Network')).toBe('Networks')
+    expect(pluralize('Box')).toBe('Boxes')
+    expect(pluralize('Category')).toBe('Categories')
+    expect(pluralize('Status')).toBe('Statuses')
+    expect(pluralize('Person')).toBe('Persons') // the crate's rules are case-sensitive
+    expect(pluralize('Analysis')).toBe('Analyses')
+    expect(pluralize('sheep')).toBe('sheep')
+  })
+
+  it('names the root fields of every entity, appending _collection when plural equals singular', () => {
+    const fields = Object.keys((schema.getQueryType() as GraphQLObjectType).getFields())
+    expect(fields).toEqual([
+      'provider',
+      'providers',
+      'stakeEvent',
+      'stakeEvents',
+      'model',
+      'models',
+      'client',
+      'clients',
+      'job',
+      'jobs',
+      'dispute',
+      'disputes',
+      'reward',
+      'rewards',
+      'epoch',
+      'epoches',
+      'network',
+      'networks',
+      '_meta',
+    ])
+    expect(queryFieldNames('Series')).toEqual({ singular: 'series', plural: 'series_collection' })
+  })
+
+  it('gives collections graph-node’s arguments and defaults, and single lookups id, block and subgraphError', () => {
+    const q = (schema.getQueryType() as GraphQLObjectType).getFields()
+    const jobs = Object.fromEntries((q.jobs?.args ?? []).map((a) => [a.name, [String(a.type), a.defaultValue]]))
+    expect(jobs).toEqual({
+      skip: ['Int', 0],
+      first: ['Int', 100],
+      orderBy: ['Job_orderBy', undefined],
+      orderDirection: ['OrderDirection', undefined],
+      where: ['Job_filter', undefined],
+      block: ['Block_height', undefined],
+      subgraphError: ['_SubgraphErrorPolicy_!', 'deny'],
+    })
+    expect(q.job?.args.map((a) => `${a.name}: ${a.type}`)).toEqual([
+      'id: ID!',
+      'block: Block_height',
+      'subgraphError: _SubgraphErrorPolicy_!',
+    ])
+    expect(String(q.jobs?.type)).toBe('[Job!]!')
+    expect(q._meta?.args.map((a) => `${a.name}: ${a.type}`)).toEqual(['block: Block_height'])
+  })
+
+  it('gives derived list fields collection arguments but no block', () => {
+    const jobs = (schema.getType('Provider') as GraphQLObjectType).getFields().jobs
+    expect(jobs?.args.map((a) => a.name)).toEqual(['skip', 'first', 'orderBy', 'orderDirection', 'where'])
+    expect(String(jobs?.type)).toBe('[Job!]!')
+    expect((schema.getType('Job') as GraphQLObjectType).getFields().dispute?.args).toEqual([])
+  })
+})
+
+describe('filter suffixes, per graph-node’s field_filter_ops', () => {
+  it('gives ID and BigInt fields the numeric set', () => {
+    expect(suffixesOf(schema, 'Job', 'id')).toEqual(NUMERIC)
+    expect(suffixesOf(schema, 'Job', 'payment')).toEqual(NUMERIC)
+  })
+
+  it('adds _contains and _not_contains for Bytes', () => {
+    expect(suffixesOf(schema, 'Job', 'inputHash')).toEqual([...NUMERIC, '_contains', '_not_contains'].sort())
+    expect(suffixesOf(schema, 'Provider', 'id')).toEqual([...NUMERIC, '_contains', '_not_contains'].sort())
+  })
+
+  it('gives String the full set with _nocase, starts_with and ends_with', () => {
+    expect(suffixesOf(schema, 'Provider', 'metadataURI')).toEqual(STRING)
+  })
+
+  it('gives Boolean and enum fields equality and membership only', () => {
+    expect(suffixesOf(schema, 'Epoch', 'finalized')).toEqual(['', '_in', '_not', '_not_in'])
+    expect(suffixesOf(schema, 'Job', 'status')).toEqual(['', '_in', '_not', '_not_in'])
+    expect(String(filterFields(schema, 'Job').status_in?.type)).toBe('[JobStatus!]')
+  })
+
+  it('filters single references by the related id as a String, plus a nested filter', () => {
+    expect(suffixesOf(schema, 'Job', 'provider')).toEqual([...STRING, '_'].sort())
+    expect(String(filterFields(schema, 'Job').provider?.type)).toBe('String')
+    expect(String(filterFields(schema, 'Job').provider_?.type)).toBe('Provider_filter')
+  })
+
+  it('gives derived fields only the nested filter', () => {
+    expect(suffixesOf(schema, 'Provider', 'jobs')).toEqual(['_'])
+    expect(suffixesOf(schema, 'Job', 'dispute')).toEqual(['_'])
+  })
+
+  it('adds and, or and _change_block to every filter', () => {
+    const f = filterFields(schema, 'Reward')
+    expect(String(f.and?.type)).toBe('[Reward_filter]')
+    expect(String(f.or?.type)).toBe('[Reward_filter]')
+    expect(String(f._change_block?.type)).toBe('BlockChangedFilter')
+  })
+})
+
+describe('orderBy values', () => {
+  it('lists every field and parent__child for the scalar fields of single-valued relations', () => {
+    const values = (schema.getType('Job_orderBy') as unknown as { getValues(): { name: string }[] })
+      .getValues()
+      .map((v) => v.name)
+    expect(values).toContain('payment')
+    expect(values).toContain('provider')
+    expect(values).toContain('provider__stake')
+    expect(values).toContain('provider__id')
+    expect(values).toContain('dispute__status')
+    expect(values).not.toContain('dispute__job')
+    expect(values).not.toContain('provider__jobs')
+  })
+})
+
+const SYSTEM_COLUMNS = ['vid', 'block_from', 'block_to']
+const SQL_TYPES: Record<string, string> = {
+  ID: 'text',
+  Bytes: 'text',
+  String: 'text',
+  BigInt: 'numeric(78, 0)',
+  Int8: 'bigint',
+  Int: 'integer',
+  Boolean: 'boolean',
+}
+
+/** Differences between an API schema and the drizzle tables the indexer writes. */
+function drift(sdlModel: ReturnType<typeof loadSchemaModel>): string[] {
+  const api = buildApiModel(sdlModel)
+  const s = createApiSchema({ api })
+  const problems: string[] = []
+  const tables = entityTables as Record<string, Parameters<typeof getTableColumns>[0]>
+  for (const [name, table] of Object.entries(tables)) {
+    const type = s.getType(name) as GraphQLObjectType | undefined
+    if (!type) {
+      problems.push(`table of ${name} has no GraphQL type`)
+      continue
+    }
+    const derived = new Set(api.entities.get(name)?.entity.derived.map((d) => d.name))
+    const columns = new Map(
+      Object.entries(getTableColumns(table))
+        .filter(([, c]) => !SYSTEM_COLUMNS.includes(c.name))
+        .map(([key, c]) => [c.name, { key, type: c.getSQLType(), notNull: c.notNull }]),
+    )
+    for (const field of Object.values(type.getFields())) {
+      if (derived.has(field.name)) continue
+      const column = columns.get(snakeCase(field.name))
+      const named = getNamedType(field.type)
+      const expected = s.getType(`${named.name}_filter`) || isEnumType(named) ? 'text' : SQL_TYPES[named.name]
+      if (!column) problems.push(`${name}.${field.name} has no column`)
+      else if (column.type !== expected)
+        problems.push(`${name}.${field.name}: column ${column.type}, GraphQL ${named.name}`)
+      else if (isNonNullType(field.type) !== column.notNull) problems.push(`${name}.${field.name}: nullability differs`)
+      columns.delete(snakeCase(field.name))
+    }
+    for (const column of columns.keys()) problems.push(`column ${name}.${column} is not in the API`)
+  }
+  for (const e of api.entities.values()) {
+    if (!(e.entity.name in tables)) problems.push(`entity ${e.entity.name} has no table`)
+    for (const d of e.entity.derived) {
+      const field = (s.getType(e.entity.name) as GraphQLObjectType).getFields()[d.name]
+      if (!field || isListType(isNonNullType(field.type) ? field.type.ofType : field.type) !== d.list) {
+        problems.push(`derived ${e.entity.name}.${d.name} is not exposed as declared`)
+      }
+    }
+  }
+  return problems
+}
+
+describe('the API schema against the stored tables', () => {
+  it('exposes every column of every generated table with a matching type, and nothing that is not stored', () => {
+    expect(drift(model)).toEqual([])
+  })
+
+  it('reports drift both ways when the schema file and the tables disagree', () => {
+    const sdl = readFileSync(SCHEMA_PATH, 'utf8')
+      .replace(/\n\s*metadataURI: String!/, '')
+      .replace('jobCount: BigInt!\n  registeredAt', 'jobCount: BigInt!\n  popularity: BigInt!\n  registeredAt')
+    expect(drift(readSchemaModel(sdl))).toEqual([
+      'column Provider.metadata_uri is not in the API',
+      'Model.popularity has no column',
+    ])
+  })
+
+  it('carries the schema file’s descriptions into the API', () => {
+    const job = schema.getType('Job') as GraphQLObjectType
+    expect(job.getFields().id?.description).toBe('The on-chain job id, decimal')
+    expect(schema.getType('Provider')?.description).toMatch(/compute provider/)
+  })
+})

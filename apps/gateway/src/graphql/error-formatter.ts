@@ -1,0 +1,68 @@
+import { unwrapResolverError } from '@apollo/server/errors'
+import { type ClientError, isClientError, LimitExceededError } from './graphql.errors'
+import { GraphQLError, type GraphQLFormattedError } from './graphql-js'
+
+export const INTERNAL_MESSAGE = 'Internal server error'
+
+const HTTP_STATUS: Record<ClientError['code'], number> = {
+  BAD_USER_INPUT: 400,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+}
+
+// graphql-js's own wording (with its typo) when `parseOptions.maxTokens` stops the parser.
+const TOKEN_LIMIT = /Document contains more th[ae]t (\d+) tokens/
+
+/**
+ * Whether an error is ours rather than the client's: anything thrown that is neither one of the gateway's client
+ * errors nor a GraphQLError that graphql-js or Apollo raised for a malformed request.
+ */
+export function isInternalError(error: unknown): boolean {
+  if (isClientError(unwrapResolverError(error))) return false
+  if (!(error instanceof GraphQLError)) return true
+  const cause = error.originalError
+  return cause !== undefined && cause !== null && !(cause instanceof GraphQLError) && !isClientError(cause)
+}
+
+/**
+ * The one place errors become responses: client errors keep their message and get their code
+ * (BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED, UNAVAILABLE); graphql's parse and validation errors keep theirs; anything
+ * else becomes "Internal server error". Only `message`, `locations`, `path` and `extensions.code` leave the server,
+ * so no stack trace or driver detail ever does.
+ */
+export function formatGraphqlError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const where = {
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+  }
+  const original = unwrapResolverError(error)
+  if (isClientError(original)) return { message: original.message, ...where, extensions: { code: original.code } }
+  const cause = error instanceof GraphQLError ? error.originalError : undefined
+  if (error instanceof LimitExceededError || cause instanceof LimitExceededError) {
+    return { message: formatted.message, ...where, extensions: { code: 'BAD_USER_INPUT' } }
+  }
+  const tokens = TOKEN_LIMIT.exec(formatted.message)
+  if (tokens) {
+    return {
+      message: `Query has more than ${tokens[1]} tokens, the limit (GRAPHQL_MAX_TOKENS)`,
+      ...where,
+      extensions: { code: 'BAD_USER_INPUT' },
+    }
+  }
+  if (isInternalError(error))
+    return { message: INTERNAL_MESSAGE, ...where, extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+  const code = formatted.extensions?.code
+  return { message: formatted.message, ...where, extensions: typeof code === 'string' ? { code } : {} }
+}
+
+/** A client error answered before GraphQL runs (body too large, rate limited): HTTP status and a GraphQL-shaped body. */
+export function httpErrorResponse({
+  error,
+  status = HTTP_STATUS[error.code],
+}: {
+  error: ClientError
+  status?: number
+}) {
+  return { status, body: { errors: [{ message: error.message, extensions: { code: error.code } }] } }
+}

@@ -1,0 +1,45 @@
+import { NonRetryableError, RetryableError } from '../common/errors'
+import { GraphQLError } from './graphql-js'
+
+/** The request is wrong: a bad argument, a value out of range, a limit exceeded. */
+export class BadUserInputError extends NonRetryableError {
+  override name = 'BadUserInputError'
+  readonly code = 'BAD_USER_INPUT'
+}
+
+/** Something the request names does not exist (a block hash the gateway never saw). */
+export class NotFoundError extends NonRetryableError {
+  override name = 'NotFoundError'
+  readonly code = 'NOT_FOUND'
+}
+
+/** The client sent more than its share; it may retry after `retryAfterSeconds`. */
+export class RateLimitedError extends RetryableError {
+  override name = 'RateLimitedError'
+  readonly code = 'RATE_LIMITED'
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message)
+  }
+}
+
+/** The data is not there yet (a block not indexed) or the database is unreachable or too slow. */
+export class UnavailableError extends RetryableError {
+  override name = 'UnavailableError'
+  readonly code = 'UNAVAILABLE'
+}
+
+export type ClientError = BadUserInputError | NotFoundError | RateLimitedError | UnavailableError
+
+export const isClientError = (e: unknown): e is ClientError =>
+  e instanceof BadUserInputError ||
+  e instanceof NotFoundError ||
+  e instanceof RateLimitedError ||
+  e instanceof UnavailableError
+
+/** A production limit the operation exceeds; raised by validation rules, reported as BAD_USER_INPUT. */
+export class LimitExceededError extends GraphQLError {
+  override name = 'LimitExceededError'
+}

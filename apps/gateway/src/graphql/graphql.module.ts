@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage } from 'node:http'
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled'
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo'
+import { Inject, Injectable, Logger, Module } from '@nestjs/common'
+import { HttpAdapterHost } from '@nestjs/core'
+import { type GqlOptionsFactory, GraphQLModule } from '@nestjs/graphql'
+import type { Config } from '../config/config'
+import { CONFIG } from '../config/config.module'
+import { loadSchemaModel, SCHEMA_PATH } from '../db/schema-file'
+import { IndexerModule } from '../indexer/indexer.module'
+import { buildApiModel } from './api-model'
+import { readDescriptions } from './api-schema'
+import { ChainHeadService, deploymentId } from './chain-head.service'
+import { EntityRepository } from './entity.repository'
+import { EntityQueries } from './entity-queries'
+import { formatGraphqlError } from './error-formatter'
+import { costLimitPlugin, requestIdPlugin } from './graphql.plugins'
+import { jsonBody, rateLimit } from './http-guards'
+import { limitRules } from './limits'
+import { createApiSchema, type GraphqlContext } from './resolvers'
+
+export const GRAPHQL_PATH = '/graphql'
+const HTTP_GUARDS = Symbol('GRAPHQL_HTTP_GUARDS')
+
+const requestId = (req: IncomingMessage) => {
+  const given = req.headers['x-request-id']
+  return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID()
+}
+
+/** Builds the Apollo options: the schema generated from subgraph/schema.graphql, the limits, the error formatter. */
+@Injectable()
+class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
+  private readonly logger = new Logger('GraphQL')
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(EntityRepository) private readonly repository: EntityRepository,
+    @Inject(ChainHeadService) private readonly heads: ChainHeadService,
+  ) {}
+
+  async createGqlOptions(): Promise<ApolloDriverConfig> {
+    const limits = this.config.graphql
+    const api = buildApiModel(loadSchemaModel())
+    const schema = createApiSchema({ api, descriptions: readDescriptions(readFileSync(SCHEMA_PATH, 'utf8')) })
+    const identity = await this.heads.deployment()
+    const fixedId = identity && deploymentId(identity)
+    const deployment = (chainId: number | null) => fixedId ?? deploymentId({ chainId: chainId ?? 0, contracts: [] })
+    return {
+      path: GRAPHQL_PATH,
+      schema,
+      context: ({ req }: { req: IncomingMessage }): GraphqlContext => ({
+        requestId: requestId(req),
+        entities: new EntityQueries({ api, repository: this.repository, heads: this.heads, limits, deployment }),
+      }),
+      validationRules: limitRules(limits),
+      parseOptions: { maxTokens: limits.maxTokens },
+      introspection: limits.introspection,
+      hideSchemaDetailsFromClientErrors: !limits.suggestions,
+      graphiql: limits.graphiql,
+      includeStacktraceInErrorResponses: false,
+      // Read-only and cookie-less: a cross-site request can neither change state nor borrow credentials.
+      csrfPrevention: false,
+      autoTransformHttpErrors: false,
+      formatError: formatGraphqlError,
+      plugins: [
+        // Entities carry no cache hints; skipping the per-field bookkeeping is measurable under load.
+        ApolloServerPluginCacheControlDisabled(),
+        costLimitPlugin({ maxCost: limits.maxCost }),
+        requestIdPlugin({ log: (message) => this.logger.error(message) }),
+      ],
+    }
+  }
+}
+
+@Module({
+  imports: [IndexerModule],
+  providers: [
+    EntityRepository,
+    ChainHeadService,
+    {
+      // Installed while the app is built, ahead of the framework's 100 kB body parser that `listen` adds.
+      provide: HTTP_GUARDS,
+      inject: [HttpAdapterHost, CONFIG],
+      useFactory: (host: HttpAdapterHost, config: Config) => {
+        const { rateLimit: rate, maxBodyBytes } = config.graphql
+        if (rate.perSecond > 0) host.httpAdapter.use(GRAPHQL_PATH, rateLimit({ config: rate }))
+        host.httpAdapter.use(GRAPHQL_PATH, jsonBody({ maxBytes: maxBodyBytes }))
+        return true
+      },
+    },
+  ],
+  exports: [EntityRepository, ChainHeadService],
+})
+class GraphqlCoreModule {}
+
+/** `/graphql` in The Graph's dialect, over the indexed entities. */
+@Module({
+  imports: [
+    GraphqlCoreModule,
+    GraphQLModule.forRootAsync<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      imports: [GraphqlCoreModule],
+      useClass: GraphqlOptions,
+    }),
+  ],
+})
+export class GraphqlModule {}

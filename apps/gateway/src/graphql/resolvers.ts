@@ -1,0 +1,52 @@
+import type { ApiModel } from './api-model'
+import { type Descriptions, renderApiSchema } from './api-schema'
+import type { CollectionArgs, EntityQueries, ScopedRow } from './entity-queries'
+import { buildSchema, type GraphQLObjectType, type GraphQLScalarType, type GraphQLSchema } from './graphql-js'
+import { scalars } from './scalars'
+
+/** What every resolver receives: the request's id (for logs) and its batched entity reads. */
+export interface GraphqlContext {
+  requestId: string
+  entities: EntityQueries
+}
+
+type Resolver = (parent: ScopedRow, args: CollectionArgs & { id: string }, ctx: GraphqlContext) => unknown
+
+/** One resolver per root field and relation field, each handing its arguments to the request's EntityQueries. */
+export function buildResolvers(api: ApiModel): Record<string, Record<string, Resolver>> {
+  const query: Record<string, Resolver> = {
+    _meta: (_, args, ctx) => ctx.entities.meta({ block: args.block }),
+  }
+  const types: Record<string, Record<string, Resolver>> = { Query: query }
+  for (const e of api.entities.values()) {
+    const entity = e.entity.name
+    query[e.singular] = (_, args, ctx) => ctx.entities.one({ entity, id: args.id, block: args.block })
+    query[e.plural] = (_, args, ctx) => ctx.entities.list({ entity, args })
+    const fields: Record<string, Resolver> = {}
+    for (const field of e.relations.keys()) {
+      fields[field] = (parent, args, ctx) => ctx.entities.related({ entity, field, parent, args })
+    }
+    types[entity] = fields
+  }
+  return types
+}
+
+/** The executable API schema: SDL rendered from the model, with resolvers and graph-node's scalars attached. */
+export function createApiSchema({ api, descriptions }: { api: ApiModel; descriptions?: Descriptions }): GraphQLSchema {
+  const schema = buildSchema(renderApiSchema({ api, descriptions }))
+  for (const [typeName, resolvers] of Object.entries(buildResolvers(api))) {
+    const fields = (schema.getType(typeName) as GraphQLObjectType).getFields()
+    for (const [name, resolve] of Object.entries(resolvers)) {
+      const field = fields[name]
+      if (!field) throw new Error(`resolver for ${typeName}.${name}, which the schema lacks`)
+      field.resolve = resolve as never
+    }
+  }
+  for (const [name, impl] of Object.entries(scalars)) {
+    const type = schema.getType(name) as GraphQLScalarType
+    type.serialize = impl.serialize
+    type.parseValue = impl.parseValue
+    type.parseLiteral = impl.parseLiteral
+  }
+  return schema
+}
