@@ -68,54 +68,73 @@ export function anvilBinary(): string {
   return require.resolve('@foundry-rs/anvil/bin.mjs')
 }
 
-/** Starts anvil on loopback and resolves once it answers JSON-RPC. */
+/**
+ * Starts anvil on loopback and resolves once it answers JSON-RPC. Without a fixed port anvil binds port 0 itself and
+ * reports the port it got: picking a free port first and passing it on would race with other processes doing the
+ * same, and a test could end up talking to another test's chain.
+ */
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
-  const port = options.port ?? (await freePort())
   const chainId = options.chainId ?? 31337
   const args = [
     '--host',
     '127.0.0.1',
     '--port',
-    String(port),
+    String(options.port ?? 0),
     '--chain-id',
     String(chainId),
     '--accounts',
     String(options.accounts ?? 10),
-    '--silent',
     ...(options.blockTime ? ['--block-time', String(options.blockTime)] : []),
     ...(options.args ?? []),
   ]
   const bin = anvilBinary()
   const child = bin.endsWith('.mjs')
-    ? spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    ? spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString()
   })
-  const rpcUrl = `http://127.0.0.1:${port}`
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`anvil exited with code ${code} before it was ready: ${stderr}`))),
-  )
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     child.kill('SIGTERM')
     await gone
   }
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`anvil did not report its port within 15 s: ${stderr}`)), 15_000)
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString()
+      const m = /Listening on [0-9.]+:([0-9]+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        child.stdout?.off('data', onData)
+        // anvil logs every request; keep the pipe flowing so it never blocks on a full buffer.
+        child.stdout?.resume()
+        resolve(Number(m[1]))
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`anvil exited with code ${code} before it was ready: ${stderr || out.slice(-500)}`))
+    })
+  }).catch(async (error) => {
+    await stop()
+    throw error
+  })
+  const rpcUrl = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 15_000
   for (;;) {
-    const ready = await Promise.race([
-      fetch(rpcUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      }).then(
-        (r) => r.ok,
-        () => false,
-      ),
-      exited,
-    ])
+    const ready = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    }).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ready) break
     if (Date.now() > deadline) {
       await stop()
@@ -123,6 +142,5 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
     }
     await new Promise((r) => setTimeout(r, 50))
   }
-  exited.catch(() => {})
   return { rpcUrl, wsUrl: `ws://127.0.0.1:${port}`, port, chainId, process: child, stop }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { runActivity } from '@computegraph/contracts/activity'
-import { ANVIL_KEYS, type Anvil, freePort, startAnvil } from '@computegraph/contracts/anvil'
+import { ANVIL_KEYS, type Anvil, startAnvil } from '@computegraph/contracts/anvil'
 import { deployAll, readDeployment, writeDeployment } from '@computegraph/contracts/deploy'
 import { connectLocalNetwork, type LocalNetwork } from '@computegraph/contracts/fixture'
 import type { Logger } from '../indexer/indexer'
@@ -41,7 +41,8 @@ export async function startDemoChain({
   await mkdir(dir, { recursive: true })
   const stateFile = path.join(dir, 'anvil-state.json')
   const deploymentFile = path.join(dir, 'deployment.json')
-  const port = (await portFree(anvilPort)) ? anvilPort : await freePort()
+  // The configured port when it is free; otherwise anvil picks one itself.
+  const port = (await portFree(anvilPort)) ? anvilPort : undefined
   const fresh = !existsSync(stateFile) || !existsSync(deploymentFile)
   const anvil: Anvil = await startAnvil({
     port,
