@@ -141,7 +141,10 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
       const modelId = rnd.pick(modelIds)
       const inputHash = keccak256(toHex(`input ${o.seed} ${step}`))
       const payment = parseEther(String(1 + rnd.int(50)))
-      const deadline = (await act.latestTimestamp()) + 3600n + BigInt(rnd.int(3600))
+      // Most jobs outlive the activity's own clock jumps (7-day unbonding, 1-day epochs) and can complete; a share
+      // gets an hour or two, so expiry happens too.
+      const ttl = rnd.chance(0.25) ? 3600n + BigInt(rnd.int(3600)) : 30n * 86_400n + BigInt(rnd.int(86_400))
+      const deadline = (await act.latestTimestamp()) + ttl
       await act.createJob(client, { modelId, kind: rnd.chance(0.2) ? 1 : 0, inputHash, payment, deadline })
       const id = await read<bigint>(net.addresses.jobMarket, jobMarketAbi, 'jobCount')
       jobs.push({ id, client, modelId, inputHash, payment, deadline })
