@@ -5,13 +5,20 @@ import { DbModule } from './db/db.module'
 import { GraphqlModule } from './graphql/graphql.module'
 import { HealthController } from './health/health.controller'
 import { IndexerModule } from './indexer/indexer.module'
+import { MetricsModule } from './metrics/metrics.module'
 
 @Module({})
 export class AppModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DbModule, IndexerModule, GraphqlModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        DbModule,
+        IndexerModule,
+        GraphqlModule,
+        ...(config.metrics.enabled ? [MetricsModule] : []),
+      ],
       controllers: [HealthController],
     }
   }

@@ -31,7 +31,8 @@ async function main() {
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['log', 'warn', 'error'] })
   await app.listen(config.http.port, config.http.host)
   const base = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`
-  logger.log(`GraphQL ${base}/graphql; health ${base}/health, readiness ${base}/ready`)
+  const metrics = config.metrics.enabled ? `, metrics ${base}/metrics` : ''
+  logger.log(`GraphQL ${base}/graphql; health ${base}/health, readiness ${base}/ready${metrics}`)
   let stopping = false
   const stop = async () => {
     if (stopping) return

@@ -58,6 +58,8 @@ export interface GraphqlConfig {
   suggestions: boolean
   /** The GraphiQL page on GET /graphql from a browser. */
   graphiql: boolean
+  /** Operations one graphql-ws connection may run at once; each holds a queue and a feed listener. */
+  maxSubscriptionsPerConnection: number
 }
 
 /** Defaults of the GraphQL limits, each with the reason for its value. */
@@ -75,6 +77,8 @@ export const GRAPHQL_DEFAULTS = {
   ratePerSecond: 50, // per client: a dApp polling a few queries per block stays far below it
   rateBurst: 100, // two seconds of refill, for page loads that fire many queries at once
   statementTimeoutMs: 30_000, // what DbModule has used since the start
+  // A dApp page watches a few feeds (blocks, reorgs, its jobs); 20 leaves room while bounding one socket's fan-out.
+  maxSubscriptionsPerConnection: 20,
 } as const
 
 export interface Config {
@@ -86,6 +90,8 @@ export interface Config {
   dataDir: string
   indexer: IndexerConfig
   graphql: GraphqlConfig
+  /** GET /metrics in Prometheus text format. */
+  metrics: { enabled: boolean }
 }
 
 type Env = Record<string, string | undefined>
@@ -172,6 +178,12 @@ export function loadConfig(env: Env = process.env): Config {
     introspection: bool(env, 'GRAPHQL_INTROSPECTION', true),
     suggestions: bool(env, 'GRAPHQL_SUGGESTIONS', !production),
     graphiql: bool(env, 'GRAPHQL_GRAPHIQL', !production),
+    maxSubscriptionsPerConnection: int(
+      env,
+      'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION',
+      d.maxSubscriptionsPerConnection,
+      { min: 1 },
+    ),
   }
   return {
     http: { host: env.HOST || '127.0.0.1', port: int(env, 'PORT', 4000, { min: 1, max: 65_535 }) },
@@ -201,5 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
       cacheEntities: int(env, 'INDEXER_CACHE_ENTITIES', 20_000, { min: 100 }),
     },
     graphql,
+    // On: counts and timings only, no entity data or request content; a missing scrape target is noticed late.
+    metrics: { enabled: bool(env, 'METRICS_ENABLED', true) },
   }
 }

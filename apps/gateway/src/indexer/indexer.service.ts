@@ -24,6 +24,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   private indexer?: Indexer
   private synced = false
   private error: string | null = null
+  private readonly listeners: ((indexer: Indexer) => void)[] = []
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -42,6 +43,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       logger: this.logger,
       onIndexer: (indexer) => {
         this.indexer = indexer
+        for (const listener of this.listeners) listener(indexer)
         indexer.on('synced', () => {
           this.synced = true
         })
@@ -55,6 +57,12 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   /** The indexer, once it holds the lock; listeners subscribe to its block and reorg events. */
   get current(): Indexer | undefined {
     return this.indexer
+  }
+
+  /** Calls `listener` with the indexer once it holds the lock, before its first step. */
+  onIndexer(listener: (indexer: Indexer) => void): void {
+    this.listeners.push(listener)
+    if (this.indexer) listener(this.indexer)
   }
 
   status(): IndexerStatus {

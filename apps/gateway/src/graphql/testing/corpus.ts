@@ -50,6 +50,11 @@ export function buildCorpus({ head, past, pastHash }: { head: Truth; past: Truth
   const payment = (f: number) => quantile(head, 'Job', 'payment', f)
   const stake = quantile(head, 'Provider', 'stake', 0.4)
   const addressPart = busy.id.slice(10, 14) // two whole bytes from the middle of the address
+  // Range comparisons need an id with others on both sides, whatever the seeded data makes of the busiest provider.
+  const middle = must(
+    providers.map((p) => p.id as string).sort()[Math.floor(providers.length / 2)],
+    'provider in the middle of the id order',
+  )
   const output = must(present(head, 'Job', 'inputHash')[3], 'job')
   const client = must(rows(head, 'Client')[0], 'client')
   const model = must(rows(head, 'Model')[1], 'model')
@@ -94,10 +99,10 @@ export function buildCorpus({ head, past, pastHash }: { head: Truth; past: Truth
     // Bytes
     providersWhere('Bytes equals, any case', { id: busy.id.toUpperCase().replace('0X', '0x') }),
     providersWhere('Bytes _not', { id_not: busy.id }),
-    providersWhere('Bytes _gt', { id_gt: busy.id }),
-    providersWhere('Bytes _lt', { id_lt: busy.id }),
-    providersWhere('Bytes _gte', { id_gte: busy.id }),
-    providersWhere('Bytes _lte', { id_lte: busy.id }),
+    providersWhere('Bytes _gt', { id_gt: middle }),
+    providersWhere('Bytes _lt', { id_lt: middle }),
+    providersWhere('Bytes _gte', { id_gte: middle }),
+    providersWhere('Bytes _lte', { id_lte: middle }),
     providersWhere('Bytes _in', { id_in: [busy.id, other.id.toUpperCase().replace('0X', '0x')] }),
     providersWhere('Bytes _not_in', { id_not_in: [busy.id, other.id] }),
     providersWhere('Bytes _contains', { id_contains: `0x${addressPart}` }),
@@ -189,7 +194,8 @@ export function buildCorpus({ head, past, pastHash }: { head: Truth; past: Truth
     jobsWhere('reference is null', { provider: null }),
     jobsWhere('reference _in', { provider_in: [busy.id, other.id] }),
     jobsWhere('reference _not_in', { provider_not_in: [busy.id] }),
-    jobsWhere('reference _gt', { provider_gt: busy.id }),
+    // The lower of two providers with jobs: jobs of the other one are above it.
+    jobsWhere('reference _gt', { provider_gt: [busy.id as string, other.id as string].sort()[0] }),
     jobsWhere('reference _starts_with', { provider_starts_with: busy.id.slice(0, 8) }),
     jobsWhere('reference _contains_nocase', { provider_contains_nocase: busy.id.slice(10, 16).toUpperCase() }),
     jobsWhere('reference _not_ends_with', { provider_not_ends_with: busy.id.slice(-4) }),
