@@ -1,5 +1,6 @@
 import { type ApiModel, DEFAULT_FIRST, type EntityApi, valueType } from './api-model'
 import { type DocumentNode, Kind, parse } from './graphql-js'
+import { SUBSCRIPTION_SDL } from './subscriptions/subscription-sdl'
 
 /** Descriptions from the subgraph schema, keyed `Type`, `Type.field` or `Enum.VALUE`. */
 export type Descriptions = Map<string, string>
@@ -151,8 +152,19 @@ function queryType(api: ApiModel): string {
   return `type Query {\n${lines.join('\n')}\n}`
 }
 
-/** Renders the API schema in The Graph's dialect: entity types, `T_filter`, `T_orderBy` and the root queries. */
-export function renderApiSchema({ api, descriptions = new Map() }: { api: ApiModel; descriptions?: Descriptions }) {
+/**
+ * Renders the API schema in The Graph's dialect: entity types, `T_filter`, `T_orderBy` and the root queries; with
+ * `subscriptions`, the live-update `Subscription` root too.
+ */
+export function renderApiSchema({
+  api,
+  descriptions = new Map(),
+  subscriptions = false,
+}: {
+  api: ApiModel
+  descriptions?: Descriptions
+  subscriptions?: boolean
+}) {
   const parts = [META_SDL.trim()]
   for (const [name, values] of Object.entries(api.model.enums)) {
     const body = values.map((v) => `${describe(descriptions, `${name}.${v}`, '  ')}  ${v}`).join('\n')
@@ -162,5 +174,6 @@ export function renderApiSchema({ api, descriptions = new Map() }: { api: ApiMod
     parts.push(objectType(api, e, descriptions), orderByType(e), filterType(e))
   }
   parts.push(queryType(api))
+  if (subscriptions) parts.push(SUBSCRIPTION_SDL.trim())
   return `${parts.join('\n\n')}\n`
 }

@@ -20,6 +20,11 @@ import { costLimitPlugin, requestIdPlugin } from './graphql.plugins'
 import { jsonBody, rateLimit } from './http-guards'
 import { limitRules } from './limits'
 import { createApiSchema, type GraphqlContext } from './resolvers'
+import { ChangeFeedService } from './subscriptions/change-feed.service'
+import { FeedRepository } from './subscriptions/feed.repository'
+import { subscriptionFields } from './subscriptions/subscription-resolvers'
+import { WsService } from './subscriptions/ws.service'
+import { subscriptionsOverWebSocketRule } from './subscriptions/ws-server'
 
 export const GRAPHQL_PATH = '/graphql'
 const HTTP_GUARDS = Symbol('GRAPHQL_HTTP_GUARDS')
@@ -38,23 +43,38 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
     @Inject(CONFIG) private readonly config: Config,
     @Inject(EntityRepository) private readonly repository: EntityRepository,
     @Inject(ChainHeadService) private readonly heads: ChainHeadService,
+    @Inject(ChangeFeedService) private readonly changes: ChangeFeedService,
+    @Inject(WsService) private readonly ws: WsService,
   ) {}
 
   async createGqlOptions(): Promise<ApolloDriverConfig> {
     const limits = this.config.graphql
     const api = buildApiModel(loadSchemaModel())
-    const schema = createApiSchema({ api, descriptions: readDescriptions(readFileSync(SCHEMA_PATH, 'utf8')) })
+    const schema = createApiSchema({
+      api,
+      descriptions: readDescriptions(readFileSync(SCHEMA_PATH, 'utf8')),
+      subscriptions: subscriptionFields({ feed: this.changes.feed, maxIn: limits.maxFirst }),
+    })
     const identity = await this.heads.deployment()
     const fixedId = identity && deploymentId(identity)
     const deployment = (chainId: number | null) => fixedId ?? deploymentId({ chainId: chainId ?? 0, contracts: [] })
+    const entities = () =>
+      new EntityQueries({ api, repository: this.repository, heads: this.heads, limits, deployment })
+    // Subscriptions (graphql-ws) share the path; the upgrade request never reaches Apollo.
+    this.ws.configure({
+      path: GRAPHQL_PATH,
+      schema,
+      limits,
+      context: () => ({ requestId: randomUUID(), entities: entities() }),
+    })
     return {
       path: GRAPHQL_PATH,
       schema,
       context: ({ req }: { req: IncomingMessage }): GraphqlContext => ({
         requestId: requestId(req),
-        entities: new EntityQueries({ api, repository: this.repository, heads: this.heads, limits, deployment }),
+        entities: entities(),
       }),
-      validationRules: limitRules(limits),
+      validationRules: [...limitRules(limits), subscriptionsOverWebSocketRule],
       parseOptions: { maxTokens: limits.maxTokens },
       introspection: limits.introspection,
       hideSchemaDetailsFromClientErrors: !limits.suggestions,
@@ -79,6 +99,9 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
   providers: [
     EntityRepository,
     ChainHeadService,
+    FeedRepository,
+    ChangeFeedService,
+    WsService,
     {
       // Installed while the app is built, ahead of the framework's 100 kB body parser that `listen` adds.
       provide: HTTP_GUARDS,
@@ -91,7 +114,7 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
       },
     },
   ],
-  exports: [EntityRepository, ChainHeadService],
+  exports: [EntityRepository, ChainHeadService, ChangeFeedService, WsService],
 })
 class GraphqlCoreModule {}
 

@@ -3,6 +3,7 @@ import { type Descriptions, renderApiSchema } from './api-schema'
 import type { CollectionArgs, EntityQueries, ScopedRow } from './entity-queries'
 import { buildSchema, type GraphQLObjectType, type GraphQLScalarType, type GraphQLSchema } from './graphql-js'
 import { scalars } from './scalars'
+import type { SubscriptionFields } from './subscriptions/subscription-resolvers'
 
 /** What every resolver receives: the request's id (for logs) and its batched entity reads. */
 export interface GraphqlContext {
@@ -31,9 +32,20 @@ export function buildResolvers(api: ApiModel): Record<string, Record<string, Res
   return types
 }
 
-/** The executable API schema: SDL rendered from the model, with resolvers and graph-node's scalars attached. */
-export function createApiSchema({ api, descriptions }: { api: ApiModel; descriptions?: Descriptions }): GraphQLSchema {
-  const schema = buildSchema(renderApiSchema({ api, descriptions }))
+/**
+ * The executable API schema: SDL rendered from the model, with resolvers and graph-node's scalars attached; with
+ * `subscriptions`, the `Subscription` root and its hooks.
+ */
+export function createApiSchema({
+  api,
+  descriptions,
+  subscriptions,
+}: {
+  api: ApiModel
+  descriptions?: Descriptions
+  subscriptions?: SubscriptionFields
+}): GraphQLSchema {
+  const schema = buildSchema(renderApiSchema({ api, descriptions, subscriptions: Boolean(subscriptions) }))
   for (const [typeName, resolvers] of Object.entries(buildResolvers(api))) {
     const fields = (schema.getType(typeName) as GraphQLObjectType).getFields()
     for (const [name, resolve] of Object.entries(resolvers)) {
@@ -41,6 +53,10 @@ export function createApiSchema({ api, descriptions }: { api: ApiModel; descript
       if (!field) throw new Error(`resolver for ${typeName}.${name}, which the schema lacks`)
       field.resolve = resolve as never
     }
+  }
+  for (const [typeName, hooks] of Object.entries(subscriptions ?? {})) {
+    const fields = (schema.getType(typeName) as GraphQLObjectType).getFields()
+    for (const [name, hook] of Object.entries(hooks)) Object.assign(fields[name] as object, hook)
   }
   for (const [name, impl] of Object.entries(scalars)) {
     const type = schema.getType(name) as GraphQLScalarType

@@ -1,0 +1,86 @@
+import { UnavailableError } from '../graphql.errors'
+import type { GraphqlContext } from '../resolvers'
+import type { ChangeFeed, FeedBlock, FeedEvent, JobChangeEvent } from './change-feed'
+import { Channel } from './channel'
+import { compileJobFilter, type JobChangedFilter } from './job-filter'
+
+// Undelivered events one subscription may hold: a client this far behind is dropped rather than buffered without
+// bound; about a minute of a busy chain's job changes.
+export const MAX_QUEUED_EVENTS = 10_000
+
+export interface SubscriptionField {
+  subscribe?: (parent: unknown, args: Record<string, unknown>, ctx: GraphqlContext) => unknown
+  resolve?: (parent: never, args: Record<string, unknown>, ctx: GraphqlContext) => unknown
+}
+
+/** Field hooks by type and field, attached to the SDL's `Subscription` and the types it delivers. */
+export type SubscriptionFields = Record<string, Record<string, SubscriptionField>>
+
+const apiBlock = (b: FeedBlock) => ({
+  number: Number(b.number),
+  hash: b.hash,
+  timestamp: Number(b.timestamp),
+  parentHash: b.parentHash,
+})
+
+/** An iterator over the feed's events that `pick` maps to a payload (undefined skips the event). */
+function stream(feed: ChangeFeed, pick: (event: FeedEvent) => unknown): Channel<unknown> {
+  let unsubscribe = () => {}
+  const channel = new Channel<unknown>({
+    capacity: MAX_QUEUED_EVENTS,
+    overflow: () =>
+      new UnavailableError(
+        `subscription dropped: more than ${MAX_QUEUED_EVENTS} events were waiting for this client; subscribe again`,
+      ),
+    onClose: () => unsubscribe(),
+  })
+  unsubscribe = feed.subscribe((event) => {
+    const payload = pick(event)
+    if (payload !== undefined) channel.push(payload)
+  })
+  return channel
+}
+
+/** `newBlock`, `reorg` and `jobChanged` over the change feed; `JobChange.job` reads through the request's loaders. */
+export function subscriptionFields({ feed, maxIn }: { feed: ChangeFeed; maxIn: number }): SubscriptionFields {
+  return {
+    Subscription: {
+      newBlock: {
+        subscribe: () => stream(feed, (e) => (e.kind === 'block' ? { newBlock: apiBlock(e.block) } : undefined)),
+      },
+      reorg: {
+        subscribe: () =>
+          stream(feed, (e) =>
+            e.kind === 'reorg'
+              ? {
+                  reorg: {
+                    ancestor: Number(e.ancestor),
+                    orphanedHead: Number(e.orphanedHead),
+                    newHead: e.newHead && apiBlock(e.newHead),
+                  },
+                }
+              : undefined,
+          ),
+      },
+      jobChanged: {
+        subscribe: (_, args) => {
+          const matches = compileJobFilter({ where: args.where as JobChangedFilter | null, maxIn })
+          return stream(feed, (e) => {
+            if (e.kind !== 'job') return undefined
+            const { job, orphaned } = e.change
+            if (!((job && matches(job)) || (orphaned && matches(orphaned)))) return undefined
+            return { jobChanged: e.change }
+          })
+        },
+      },
+    },
+    JobChange: {
+      job: {
+        resolve: (change: JobChangeEvent, _, ctx) =>
+          change.job &&
+          ctx.entities.one({ entity: 'Job', id: change.id, block: { number: Number(change.block.number) } }),
+      },
+      block: { resolve: (change: JobChangeEvent) => apiBlock(change.block) },
+    },
+  }
+}
