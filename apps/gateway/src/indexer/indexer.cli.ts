@@ -1,16 +1,16 @@
 // `npm run indexer -w @computegraph/gateway`: runs only the indexer, configured from the environment.
-import { loadConfig } from '../config/config'
-import { runIndexer } from './indexer.runner'
+import { ConfigError, loadConfig } from '../config/config'
+import { runIndexer, StartupError } from './indexer.runner'
 
-const config = loadConfig()
-const controller = new AbortController()
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort())
 const logger = {
   log: (m: string) => console.log(`[indexer] ${m}`),
   warn: (m: string) => console.warn(`[indexer] ${m}`),
   error: (m: string) => console.error(`[indexer] ${m}`),
 }
+const controller = new AbortController()
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort())
 try {
+  const config = loadConfig()
   await runIndexer({
     config,
     logger,
@@ -21,6 +21,8 @@ try {
       }),
   })
 } catch (error) {
-  console.error(`[indexer] fatal: ${(error as Error).message}`)
-  process.exit(1)
+  // One line that says what was wrong; a stack trace only for errors we did not expect.
+  const known = error instanceof ConfigError || error instanceof StartupError
+  console.error(`[indexer] ${known ? '' : 'fatal: '}${(error as Error).message}`)
+  process.exit(known ? 2 : 1)
 }

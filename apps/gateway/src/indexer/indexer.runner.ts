@@ -1,10 +1,16 @@
 import { readDeployment } from '@computegraph/contracts/deploy'
+import { NonRetryableError } from '../common/errors'
 import type { Config } from '../config/config'
 import { type Database, type Db, openDatabase } from '../db/database'
 import type { Indexer, Logger } from './indexer'
 import { createIndexer } from './indexer.factory'
 import { acquirePostgresIndexerLock } from './indexer-lock'
 import { ChainRpc } from './rpc'
+
+/** The indexer cannot start with this configuration (a missing or wrong deployment file, another chain). */
+export class StartupError extends NonRetryableError {
+  override name = 'StartupError'
+}
 
 /**
  * Opens the database, takes the one-indexer lock (waiting for another holder to go), checks the chain and runs the
@@ -25,9 +31,11 @@ export async function runIndexer({
   onIndexer?: (indexer: Indexer) => void
 }): Promise<void> {
   const file = config.indexer.deploymentFile
-  if (!file) throw new Error('DEPLOYMENT_FILE is required to index: the contracts deploy command writes it')
-  if (config.indexer.rpcUrls.length === 0) throw new Error('RPC_URL is required to index')
-  const deployment = await readDeployment(file)
+  if (!file) throw new StartupError('DEPLOYMENT_FILE is required to index: the contracts deploy command writes it')
+  if (config.indexer.rpcUrls.length === 0) throw new StartupError('RPC_URL is required to index')
+  const deployment = await readDeployment(file).catch((error: Error) => {
+    throw new StartupError(error.message, { cause: error })
+  })
   const probe = new ChainRpc({
     urls: config.indexer.rpcUrls,
     timeoutMs: config.indexer.getLogs.timeoutMs,
@@ -36,7 +44,7 @@ export async function runIndexer({
   })
   const chainId = await probe.chainId()
   if (chainId !== deployment.chainId || (config.indexer.chainId && config.indexer.chainId !== chainId)) {
-    throw new Error(`RPC chain id ${chainId} does not match the deployment's ${deployment.chainId} (${file})`)
+    throw new StartupError(`RPC chain id ${chainId} does not match the deployment's ${deployment.chainId} (${file})`)
   }
   const database =
     given ??

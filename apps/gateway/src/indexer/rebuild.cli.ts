@@ -1,17 +1,27 @@
 // `npm run rebuild -w @computegraph/gateway`: rebuilds the entity tables from the stored events, without the RPC.
 import { readDeployment } from '@computegraph/contracts/deploy'
-import { loadConfig } from '../config/config'
+import { ConfigError, loadConfig } from '../config/config'
 import { type Db, openDatabase } from '../db/database'
 import { loadSchemaModel } from '../db/schema-file'
 import { acquirePostgresIndexerLock } from './indexer-lock'
 import { rebuildEntities } from './rebuild'
 
-const config = loadConfig()
+let config: ReturnType<typeof loadConfig>
+try {
+  config = loadConfig()
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  console.error(`[rebuild] ${error.message}`)
+  process.exit(2)
+}
 if (!config.indexer.deploymentFile) {
   console.error('DEPLOYMENT_FILE is required: the rebuild takes the chain id and minimum stake from it')
   process.exit(2)
 }
-const deployment = await readDeployment(config.indexer.deploymentFile)
+const deployment = await readDeployment(config.indexer.deploymentFile).catch((error: Error) => {
+  console.error(`[rebuild] ${error.message}`)
+  process.exit(2)
+})
 const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
 let db: Db = database.db
 let release = async () => {}
