@@ -67,16 +67,26 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
 async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Database> {
   await mkdir(dataDir, { recursive: true })
   const lock = await acquireDataDirLock({ dataDir, signal: options.signal, onWait: options.onWait })
-  // int8 as strings, as node-postgres is set up above, so both drivers hand back the same values.
-  const client = await PGlite.create(path.join(dataDir, 'pglite'), { parsers: { 20: (v: string) => v } })
-  const db = drizzlePglite(client, { schema }) as unknown as Db
-  await migratePglite(db as never, { migrationsFolder: MIGRATIONS_DIR })
+  let client: PGlite | undefined
+  let db: Db
+  try {
+    // int8 as strings, as node-postgres is set up above, so both drivers hand back the same values.
+    client = await PGlite.create(path.join(dataDir, 'pglite'), { parsers: { 20: (v: string) => v } })
+    db = drizzlePglite(client, { schema }) as unknown as Db
+    await migratePglite(db as never, { migrationsFolder: MIGRATIONS_DIR })
+  } catch (error) {
+    // Without this the lockfile would name a live process (this one) and the next open would wait forever.
+    await client?.close().catch(() => {})
+    await lock.release()
+    throw error
+  }
+  const opened = client
   return {
     kind: 'pglite',
     db,
     query: async <T>(statement: SQL) => ((await db.execute(statement)) as unknown as { rows: T[] }).rows,
     close: async () => {
-      await client.close()
+      await opened.close()
       await lock.release()
     },
   }

@@ -48,7 +48,9 @@ function normalise(item: AbiEvent, args: Record<string, unknown>): Record<string
   for (const input of item.inputs) {
     const name = input.name as string
     const v = args[name]
-    if (typeof v === 'string') out[name] = v.startsWith('0x') ? v.toLowerCase() : v
+    // Addresses and bytes are stored lower-case so ids match; a string argument (a metadata URI) stays as sent.
+    if (typeof v === 'string')
+      out[name] = input.type === 'address' || input.type.startsWith('bytes') ? v.toLowerCase() : v
     else if (narrowInt(input.type) && typeof v === 'bigint') out[name] = Number(v)
     else out[name] = v
   }

@@ -230,6 +230,13 @@ export class IndexerRepository {
         block_timestamp = excluded.block_timestamp, finalized_block = excluded.finalized_block, updated_at = now()`)
   }
 
+  /** Records that indexing stopped on an event it could not apply; `_meta.hasIndexingErrors` reports it. */
+  async markIndexingError(chainId: number): Promise<void> {
+    await this.db.execute(
+      sql`update sync_state set has_indexing_errors = true, updated_at = now() where chain_id = ${chainId}`,
+    )
+  }
+
   /** Stored blocks at or above `from`, newest first: the indexer's memory of the unfinalized chain. */
   async blocksFrom(chainId: number, from: bigint): Promise<BlockRow[]> {
     const rows = await this.rows(

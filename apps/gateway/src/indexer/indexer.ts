@@ -80,6 +80,8 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         this.applier.reset()
         if (error instanceof HandlerError) {
           this.logger.error(error.message)
+          // A retry would fail the same way: stop, and say so in _meta, as graph-node does.
+          await this.o.repository.markIndexingError(this.o.chainId)
           throw error
         }
         failures++
