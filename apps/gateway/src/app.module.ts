@@ -16,7 +16,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DbModule,
         IndexerModule,
-        GraphqlModule,
+        GraphqlModule.forRoot(),
         ...(config.metrics.enabled ? [MetricsModule] : []),
       ],
       controllers: [HealthController],

@@ -246,3 +246,38 @@ describe('the API schema against the stored tables', () => {
     expect(schema.getType('Provider')?.description).toMatch(/compute provider/)
   })
 })
+
+describe('schema extensions', () => {
+  it('adds other modules’ queries and mutations beside the entity API, with their resolvers', async () => {
+    const { graphql } = await import('./graphql-js')
+    const s = createApiSchema({
+      api: buildApiModel(model),
+      extensions: [
+        {
+          typeDefs: 'type Echo { text: String! }\nextend type Query { echo(text: String!): Echo! }',
+          resolvers: { Query: { echo: { resolve: (_: never, args: { text: string }) => ({ text: args.text }) } } },
+        },
+        {
+          typeDefs: 'extend type Mutation { shout(text: String!): String! }',
+          resolvers: {
+            Mutation: { shout: { resolve: (_: never, args: { text: string }) => args.text.toUpperCase() } },
+          },
+        },
+      ],
+    })
+    expect(s.getQueryType()?.getFields().jobs).toBeDefined()
+    const query = await graphql({ schema: s, source: '{ echo(text: "hi") { text } }' })
+    expect(query).toEqual({ data: { echo: { text: 'hi' } } })
+    const mutation = await graphql({ schema: s, source: 'mutation { shout(text: "hi") }' })
+    expect(mutation).toEqual({ data: { shout: 'HI' } })
+  })
+
+  it('refuses hooks for a field no SDL declares, naming it', () => {
+    expect(() =>
+      createApiSchema({
+        api: buildApiModel(model),
+        extensions: [{ typeDefs: 'extend type Query { a: Int }', resolvers: { Query: { b: { resolve: () => 1 } } } }],
+      }),
+    ).toThrow('field hooks for Query.b, which the schema lacks')
+  })
+})

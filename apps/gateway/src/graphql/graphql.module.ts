@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled'
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo'
-import { Inject, Injectable, Logger, Module } from '@nestjs/common'
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  type InjectionToken,
+  Logger,
+  Module,
+  type ModuleMetadata,
+} from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core'
 import { type GqlOptionsFactory, GraphQLModule } from '@nestjs/graphql'
 import type { Config } from '../config/config'
@@ -20,6 +28,7 @@ import { costLimitPlugin, requestIdPlugin } from './graphql.plugins'
 import { jsonBody, rateLimit } from './http-guards'
 import { limitRules } from './limits'
 import { createApiSchema, type GraphqlContext } from './resolvers'
+import { SCHEMA_EXTENSIONS, type SchemaExtension } from './schema-extension'
 import { ChangeFeedService } from './subscriptions/change-feed.service'
 import { FeedRepository } from './subscriptions/feed.repository'
 import { subscriptionFields } from './subscriptions/subscription-resolvers'
@@ -45,6 +54,7 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
     @Inject(ChainHeadService) private readonly heads: ChainHeadService,
     @Inject(ChangeFeedService) private readonly changes: ChangeFeedService,
     @Inject(WsService) private readonly ws: WsService,
+    @Inject(SCHEMA_EXTENSIONS) private readonly extensions: SchemaExtension[],
   ) {}
 
   async createGqlOptions(): Promise<ApolloDriverConfig> {
@@ -54,6 +64,7 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
       api,
       descriptions: readDescriptions(readFileSync(SCHEMA_PATH, 'utf8')),
       subscriptions: subscriptionFields({ feed: this.changes.feed, maxIn: limits.maxFirst }),
+      extensions: this.extensions,
     })
     const identity = await this.heads.deployment()
     const fixedId = identity && deploymentId(identity)
@@ -118,15 +129,38 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
 })
 class GraphqlCoreModule {}
 
-/** `/graphql` in The Graph's dialect, over the indexed entities. */
-@Module({
-  imports: [
-    GraphqlCoreModule,
-    GraphQLModule.forRootAsync<ApolloDriverConfig>({
-      driver: ApolloDriver,
-      imports: [GraphqlCoreModule],
-      useClass: GraphqlOptions,
-    }),
-  ],
-})
-export class GraphqlModule {}
+/** `/graphql` in The Graph's dialect, over the indexed entities, plus what other modules add to it. */
+@Module({})
+export class GraphqlModule {
+  /**
+   * `extensions` are tokens of SchemaExtension providers exported by `imports` (the compute module's mutations, for
+   * example); the schema is built once, with all of them.
+   */
+  static forRoot({
+    imports = [],
+    extensions = [],
+  }: {
+    imports?: ModuleMetadata['imports']
+    extensions?: InjectionToken[]
+  } = {}): DynamicModule {
+    const extensionsModule: DynamicModule = {
+      module: class GraphqlExtensionsModule {},
+      imports,
+      providers: [
+        { provide: SCHEMA_EXTENSIONS, inject: extensions, useFactory: (...found: SchemaExtension[]) => found },
+      ],
+      exports: [SCHEMA_EXTENSIONS],
+    }
+    return {
+      module: GraphqlModule,
+      imports: [
+        GraphqlCoreModule,
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          imports: [GraphqlCoreModule, extensionsModule],
+          useClass: GraphqlOptions,
+        }),
+      ],
+    }
+  }
+}

@@ -3,6 +3,7 @@ import { type Descriptions, renderApiSchema } from './api-schema'
 import type { CollectionArgs, EntityQueries, ScopedRow } from './entity-queries'
 import { buildSchema, type GraphQLObjectType, type GraphQLScalarType, type GraphQLSchema } from './graphql-js'
 import { scalars } from './scalars'
+import type { SchemaExtension } from './schema-extension'
 import type { SubscriptionFields } from './subscriptions/subscription-resolvers'
 
 /** What every resolver receives: the request's id (for logs) and its batched entity reads. */
@@ -40,12 +41,19 @@ export function createApiSchema({
   api,
   descriptions,
   subscriptions,
+  extensions = [],
 }: {
   api: ApiModel
   descriptions?: Descriptions
   subscriptions?: SubscriptionFields
+  /** Root fields and types other modules add (compute, verification): SDL plus their field hooks. */
+  extensions?: SchemaExtension[]
 }): GraphQLSchema {
-  const schema = buildSchema(renderApiSchema({ api, descriptions, subscriptions: Boolean(subscriptions) }))
+  const sdl = [renderApiSchema({ api, descriptions, subscriptions: Boolean(subscriptions) })]
+  // `extend type Mutation` needs a Mutation to extend; the entity API itself is read-only.
+  if (extensions.some((e) => /\bextend\s+type\s+Mutation\b/.test(e.typeDefs))) sdl.push('type Mutation')
+  for (const e of extensions) sdl.push(e.typeDefs)
+  const schema = buildSchema(sdl.join('\n\n'))
   for (const [typeName, resolvers] of Object.entries(buildResolvers(api))) {
     const fields = (schema.getType(typeName) as GraphQLObjectType).getFields()
     for (const [name, resolve] of Object.entries(resolvers)) {
@@ -54,9 +62,16 @@ export function createApiSchema({
       field.resolve = resolve as never
     }
   }
-  for (const [typeName, hooks] of Object.entries(subscriptions ?? {})) {
-    const fields = (schema.getType(typeName) as GraphQLObjectType).getFields()
-    for (const [name, hook] of Object.entries(hooks)) Object.assign(fields[name] as object, hook)
+  for (const hooksByType of [subscriptions ?? {}, ...extensions.map((e) => e.resolvers)]) {
+    for (const [typeName, hooks] of Object.entries(hooksByType)) {
+      const type = schema.getType(typeName) as GraphQLObjectType | undefined
+      if (!type) throw new Error(`field hooks for ${typeName}, which the schema lacks`)
+      const fields = type.getFields()
+      for (const [name, hook] of Object.entries(hooks)) {
+        if (!fields[name]) throw new Error(`field hooks for ${typeName}.${name}, which the schema lacks`)
+        Object.assign(fields[name], hook)
+      }
+    }
   }
   for (const [name, impl] of Object.entries(scalars)) {
     const type = schema.getType(name) as GraphQLScalarType
