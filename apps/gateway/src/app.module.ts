@@ -1,4 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common'
+import { COMPUTE_SCHEMA } from './compute/compute.graphql'
+import { ComputeModule } from './compute/compute.module'
 import type { Config } from './config/config'
 import { ConfigModule } from './config/config.module'
 import { DbModule } from './db/db.module'
@@ -16,7 +18,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DbModule,
         IndexerModule,
-        GraphqlModule.forRoot(),
+        GraphqlModule.forRoot({ imports: [ComputeModule], extensions: [COMPUTE_SCHEMA] }),
         ...(config.metrics.enabled ? [MetricsModule] : []),
       ],
       controllers: [HealthController],

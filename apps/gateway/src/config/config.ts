@@ -81,6 +81,41 @@ export const GRAPHQL_DEFAULTS = {
   maxSubscriptionsPerConnection: 20,
 } as const
 
+/** The compute router: worker admission, routing, spot checks and the on-chain job loop. */
+export interface ComputeConfig {
+  enabled: boolean
+  /** WebSocket path workers connect to. */
+  workersPath: string
+  /**
+   * The gateway's key: it signs attestations and, holding the dispatcher and arbiter roles, assigns on-chain jobs,
+   * submits receipts and slashes. Without one an ephemeral key signs attestations and the on-chain loop is off.
+   */
+  gatewayPrivateKey?: `0x${string}`
+  /** Budget of one request across all its attempts. */
+  requestTimeoutMs: number
+  /** Budget of one attempt on one worker before the next worker is tried. */
+  attemptTimeoutMs: number
+  maxAttempts: number
+  /** Requests a worker may hold beyond its advertised concurrency before the router calls it busy. */
+  maxQueuePerWorker: number
+  /** Consecutive failures that suspend a worker, and for how long. */
+  suspendAfterErrors: number
+  suspendMs: number
+  heartbeatMs: number
+  /** Share of inference requests re-executed on a second worker (0 to 1). */
+  spotCheckShare: number
+  /** Stake taken from a worker caught returning wrong outputs (token base units); 0 slashes its whole stake. */
+  slashAmount: bigint
+  /** Largest JSON body on /v1/*. */
+  maxBodyBytes: number
+  /** Assign JobCreated jobs to workers and submit their receipts (needs gatewayPrivateKey with the roles). */
+  onchainJobs: boolean
+  /** How long an async request or a training job may wait for a worker (gateway restarts included). */
+  queuedRequestTtlMs: number
+  /** How long a replica's claim on a queued request lasts unrenewed: after a crash, others resume it this late. */
+  leaseMs: number
+}
+
 export interface Config {
   http: { host: string; port: number }
   /** No RPC_URL: start anvil, deploy and seed a demo network (npm start with no configuration). */
@@ -92,6 +127,7 @@ export interface Config {
   graphql: GraphqlConfig
   /** GET /metrics in Prometheus text format. */
   metrics: { enabled: boolean }
+  compute: ComputeConfig
 }
 
 type Env = Record<string, string | undefined>
@@ -133,6 +169,28 @@ function finality(raw: string | undefined): Finality {
   if (raw === 'tag' || raw === 'finalized') return { kind: 'tag' }
   if (/^[0-9]+$/.test(raw)) return { kind: 'depth', depth: Number(raw) }
   return invalid('FINALITY', raw, '"auto", "tag" or a block depth such as 64')
+}
+
+function privateKey(name: string, raw: string | undefined): `0x${string}` | undefined {
+  if (raw === undefined || raw === '') return undefined
+  if (!/^0x[0-9a-fA-F]{64}$/.test(raw))
+    invalid(name, `${raw.slice(0, 6)}…`, 'a 32-byte hex private key (0x + 64 hex digits)')
+  return raw as `0x${string}`
+}
+
+function share(env: Env, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!/^[0-9.]+$/.test(raw) || !(n >= 0 && n <= 1)) invalid(name, raw, 'a number between 0 and 1')
+  return n
+}
+
+function uint(env: Env, name: string, fallback: bigint): bigint {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^[0-9]{1,78}$/.test(raw)) invalid(name, raw, 'a non-negative integer amount in token base units')
+  return BigInt(raw)
 }
 
 /** Reads and validates the whole configuration once; fails fast naming the variable and the bad value. */
@@ -215,5 +273,26 @@ export function loadConfig(env: Env = process.env): Config {
     graphql,
     // On: counts and timings only, no entity data or request content; a missing scrape target is noticed late.
     metrics: { enabled: bool(env, 'METRICS_ENABLED', true) },
+    compute: {
+      enabled: bool(env, 'COMPUTE_ENABLED', true),
+      workersPath: '/workers',
+      gatewayPrivateKey: privateKey('GATEWAY_PRIVATE_KEY', env.GATEWAY_PRIVATE_KEY),
+      requestTimeoutMs: int(env, 'COMPUTE_REQUEST_TIMEOUT_MS', 10_000, { min: 10 }),
+      attemptTimeoutMs: int(env, 'COMPUTE_ATTEMPT_TIMEOUT_MS', 5_000, { min: 10 }),
+      // Livepeer's AI gateway tries up to 3 times on one orchestrator and 20 in all; one request here is cheap and
+      // a bot wants an answer within its deadline, so 3 workers in all.
+      maxAttempts: int(env, 'COMPUTE_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),
+      maxQueuePerWorker: int(env, 'COMPUTE_MAX_QUEUE_PER_WORKER', 64),
+      // Livepeer suspends an orchestrator after an error with penalty 3; a few in a row, then a cool-down.
+      suspendAfterErrors: int(env, 'COMPUTE_SUSPEND_AFTER_ERRORS', 3, { min: 1 }),
+      suspendMs: int(env, 'COMPUTE_SUSPEND_MS', 30_000),
+      heartbeatMs: int(env, 'COMPUTE_HEARTBEAT_MS', 5_000, { min: 50 }),
+      spotCheckShare: share(env, 'COMPUTE_SPOT_CHECK_SHARE', 0.05),
+      slashAmount: uint(env, 'COMPUTE_SLASH_AMOUNT', 0n),
+      maxBodyBytes: int(env, 'COMPUTE_MAX_BODY_BYTES', 1024 * 1024, { min: 1_024 }),
+      onchainJobs: bool(env, 'COMPUTE_ONCHAIN_JOBS', true),
+      queuedRequestTtlMs: int(env, 'COMPUTE_QUEUED_REQUEST_TTL_MS', 10 * 60_000, { min: 1_000 }),
+      leaseMs: int(env, 'COMPUTE_LEASE_MS', 15_000, { min: 100 }),
+    },
   }
 }

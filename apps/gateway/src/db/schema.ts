@@ -50,3 +50,47 @@ export const syncStateTable = pgTable('sync_state', {
   hasIndexingErrors: boolean('has_indexing_errors').notNull().default(false),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 })
+
+/**
+ * Inference requests and training jobs the gateway accepted: the queue the router works from, kept so that a
+ * restart (or another replica, once the lease lapses) finishes what was accepted.
+ */
+export const computeRequestTable = pgTable(
+  'compute_request',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull().$type<'inference' | 'training'>(),
+    status: text('status').notNull().$type<'queued' | 'running' | 'completed' | 'failed'>(),
+    modelId: text('model_id'),
+    requester: text('requester').notNull(),
+    /** On-chain job id, decimal; '0' for off-chain requests. */
+    jobId: text('job_id').notNull().default('0'),
+    /** Highest price per unit the requester accepts, decimal; null for no cap. */
+    maxPrice: text('max_price'),
+    /** The request as workers receive it (model, input tensor in wire form, parameters; or the training task). */
+    body: jsonb('body').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Provider address of the worker whose result was accepted. */
+    worker: text('worker'),
+    result: jsonb('result'),
+    error: jsonb('error'),
+    /** The gateway process working on it, until when; another picks it up after the lease lapses. */
+    leaseOwner: text('lease_owner'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** After this the request fails with DEADLINE_EXCEEDED instead of waiting for a worker. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('compute_request_pending').on(t.status, t.leaseUntil), index('compute_request_job').on(t.jobId)],
+)
+
+/**
+ * Request bodies uploaded for on-chain jobs, by the hash a client puts in `createJob(…, inputHash, …)`: the chain
+ * holds only the hash, and the gateway needs the bytes to hand the job to a worker.
+ */
+export const computeInputTable = pgTable('compute_input', {
+  requestHash: text('request_hash').primaryKey(),
+  body: jsonb('body').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+})

@@ -37,7 +37,11 @@ export function formatGraphqlError(formatted: GraphQLFormattedError, error: unkn
     ...(formatted.path ? { path: formatted.path } : {}),
   }
   const original = unwrapResolverError(error)
-  if (isClientError(original)) return { message: original.message, ...where, extensions: { code: original.code } }
+  if (isClientError(original)) {
+    // Compute errors say which of several causes behind one code happened (WORKERS_BUSY, NO_WORKER_FOR_MODEL…).
+    const reason = 'reason' in original && typeof original.reason === 'string' ? { reason: original.reason } : {}
+    return { message: original.message, ...where, extensions: { code: original.code, ...reason } }
+  }
   const cause = error instanceof GraphQLError ? error.originalError : undefined
   if (error instanceof LimitExceededError || cause instanceof LimitExceededError) {
     return { message: formatted.message, ...where, extensions: { code: 'BAD_USER_INPUT' } }

@@ -41,9 +41,16 @@ export function rateLimit({ config }: { config: GraphqlConfig['rateLimit'] }): M
  * nothing), and answers 413 past it. It runs before the framework's own parser, whose 100 kB cap and HTML errors
  * would otherwise apply; that parser skips a request whose body was consumed here.
  */
-export function jsonBody({ maxBytes }: { maxBytes: number }): Middleware {
+export function jsonBody({
+  maxBytes,
+  setting = 'GRAPHQL_MAX_BODY_BYTES',
+}: {
+  maxBytes: number
+  /** The variable that sets the limit, named in the error. */
+  setting?: string
+}): Middleware {
   const tooLarge = (size: string) =>
-    new BadUserInputError(`Request body is ${size}, over the ${maxBytes}-byte limit (GRAPHQL_MAX_BODY_BYTES)`)
+    new BadUserInputError(`Request body is ${size}, over the ${maxBytes}-byte limit (${setting})`)
   return (req, res, next) => {
     const type = req.headers['content-type'] ?? ''
     if (req.method !== 'POST' || !/\bjson\b/i.test(type)) return next()

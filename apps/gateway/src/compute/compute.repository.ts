@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto'
+import { Inject, Injectable } from '@nestjs/common'
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import type { Address } from 'viem'
+import type { Database } from '../db/database'
+import { DATABASE } from '../db/db.module'
+import { computeInputTable, computeRequestTable, networkTable, providerTable } from '../db/schema'
+
+export type ComputeRequestRow = typeof computeRequestTable.$inferSelect
+export type NewComputeRequest = Omit<
+  typeof computeRequestTable.$inferInsert,
+  'status' | 'attempts' | 'leaseOwner' | 'leaseUntil' | 'createdAt' | 'updatedAt'
+>
+
+/** A provider as the indexed state has it now. */
+export interface ProviderStanding {
+  provider: Address
+  registered: boolean
+  stake: bigint
+  minStake: bigint
+}
+
+/** The compute module's storage: the request queue, job inputs, and the indexed provider state it admits by. */
+@Injectable()
+export class ComputeRepository {
+  /** This process's name on the leases it takes. */
+  readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`
+
+  constructor(@Inject(DATABASE) private readonly database: Database) {}
+
+  private get db() {
+    return this.database.db
+  }
+
+  /** Current stake and registration of each provider, and the minimum stake, from the indexed entities. */
+  async standings(providers: readonly Address[]): Promise<Map<string, ProviderStanding>> {
+    const out = new Map<string, ProviderStanding>()
+    if (providers.length === 0) return out
+    const ids = providers.map((p) => p.toLowerCase())
+    const [network] = await this.db
+      .select({ minStake: networkTable.minStake })
+      .from(networkTable)
+      .where(isNull(networkTable.blockTo))
+      .limit(1)
+    const rows = await this.db
+      .select({ id: providerTable.id, stake: providerTable.stake })
+      .from(providerTable)
+      .where(and(isNull(providerTable.blockTo), inArray(providerTable.id, ids)))
+    const minStake = network?.minStake ?? 0n
+    for (const id of ids) out.set(id, { provider: id as Address, registered: false, stake: 0n, minStake })
+    for (const r of rows) out.set(r.id, { provider: r.id as Address, registered: true, stake: r.stake, minStake })
+    return out
+  }
+
+  /** Accepts a request, leased to this process. Returns false when the id exists already (an idempotent retry). */
+  async insert(request: NewComputeRequest, leaseMs: number): Promise<boolean> {
+    const rows = await this.db
+      .insert(computeRequestTable)
+      .values({
+        ...request,
+        status: 'queued',
+        leaseOwner: this.owner,
+        leaseUntil: new Date(Date.now() + leaseMs),
+      })
+      .onConflictDoNothing()
+      .returning({ id: computeRequestTable.id })
+    return rows.length === 1
+  }
+
+  async find(id: string): Promise<ComputeRequestRow | undefined> {
+    const [row] = await this.db.select().from(computeRequestTable).where(eq(computeRequestTable.id, id))
+    return row
+  }
+
+  async markRunning(id: string, attempts: number): Promise<void> {
+    await this.db
+      .update(computeRequestTable)
+      .set({ status: 'running', attempts, updatedAt: new Date() })
+      .where(eq(computeRequestTable.id, id))
+  }
+
+  async complete({ id, worker, result, attempts }: { id: string; worker: string; result: unknown; attempts: number }) {
+    await this.db
+      .update(computeRequestTable)
+      .set({ status: 'completed', worker, result, attempts, leaseOwner: null, leaseUntil: null, updatedAt: new Date() })
+      .where(eq(computeRequestTable.id, id))
+  }
+
+  /** Replaces the stored result (a spot check added its attestation). */
+  async updateResult({ id, result }: { id: string; result: unknown }) {
+    await this.db
+      .update(computeRequestTable)
+      .set({ result, updatedAt: new Date() })
+      .where(eq(computeRequestTable.id, id))
+  }
+
+  async fail({ id, error, attempts }: { id: string; error: { reason: string; message: string }; attempts: number }) {
+    await this.db
+      .update(computeRequestTable)
+      .set({ status: 'failed', error, attempts, leaseOwner: null, leaseUntil: null, updatedAt: new Date() })
+      .where(eq(computeRequestTable.id, id))
+  }
+
+  /**
+   * Takes up to `limit` unfinished requests whose lease lapsed (their gateway stopped or crashed), oldest first.
+   * SKIP LOCKED lets replicas claim at once without taking the same row.
+   */
+  async claimOrphans({ leaseMs, limit }: { leaseMs: number; limit: number }): Promise<ComputeRequestRow[]> {
+    const t = computeRequestTable
+    return this.db
+      .update(t)
+      .set({ leaseOwner: this.owner, leaseUntil: new Date(Date.now() + leaseMs) })
+      .where(
+        inArray(
+          t.id,
+          this.db
+            .select({ id: t.id })
+            .from(t)
+            .where(
+              and(inArray(t.status, ['queued', 'running']), or(isNull(t.leaseUntil), lt(t.leaseUntil, new Date()))),
+            )
+            .orderBy(t.createdAt)
+            .limit(limit)
+            .for('update', { skipLocked: true }),
+        ),
+      )
+      .returning()
+  }
+
+  /** Extends this process's leases on the requests it is working on. */
+  async renewLeases({ ids, leaseMs }: { ids: string[]; leaseMs: number }): Promise<void> {
+    if (ids.length === 0) return
+    const t = computeRequestTable
+    await this.db
+      .update(t)
+      .set({ leaseUntil: new Date(Date.now() + leaseMs) })
+      .where(and(inArray(t.id, ids), eq(t.leaseOwner, this.owner)))
+  }
+
+  /** Gives unfinished requests back at shutdown, so another replica (or the next start) resumes them at once. */
+  async releaseLeases(ids: string[]): Promise<void> {
+    if (ids.length === 0) return
+    const t = computeRequestTable
+    await this.db
+      .update(t)
+      .set({ leaseOwner: null, leaseUntil: null })
+      .where(and(inArray(t.id, ids), eq(t.leaseOwner, this.owner), inArray(t.status, ['queued', 'running'])))
+  }
+
+  async saveInput({ requestHash, body }: { requestHash: string; body: unknown }): Promise<void> {
+    await this.db.insert(computeInputTable).values({ requestHash, body }).onConflictDoNothing()
+  }
+
+  async findInput(requestHash: string): Promise<unknown | undefined> {
+    const [row] = await this.db
+      .select({ body: computeInputTable.body })
+      .from(computeInputTable)
+      .where(eq(computeInputTable.requestHash, requestHash.toLowerCase()))
+    return row?.body
+  }
+
+  /** Requests by status, for operators and the dashboard. */
+  async counts(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .select({ status: computeRequestTable.status, n: sql<number>`count(*)::int` })
+      .from(computeRequestTable)
+      .groupBy(computeRequestTable.status)
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
+  }
+}

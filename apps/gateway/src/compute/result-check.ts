@@ -1,0 +1,54 @@
+import {
+  type ComputeReceipt,
+  type ReceiptDomain,
+  receiptFromJson,
+  verifyReceiptSignature,
+} from '@computegraph/contracts/receipts'
+import { hashInferenceOutput, hashInferenceRequest } from '@computegraph/gpu-worker/canonical-bytes'
+import type { InferMessage, ResultMessage } from '@computegraph/gpu-worker/protocol'
+import { type Address, isAddressEqual } from 'viem'
+import { InvalidResultError } from './router'
+
+/**
+ * Accepts a worker's result only if its receipt commits to exactly this request and this output, names what was
+ * asked (model, requester, job, price), and carries the provider's signature in the gateway's domain. Anything
+ * else is the worker's fault, and the router tries another.
+ */
+export async function checkInferenceResult({
+  domain,
+  task,
+  provider,
+  result,
+}: {
+  domain: ReceiptDomain
+  task: InferMessage
+  provider: Address
+  result: ResultMessage
+}): Promise<ComputeReceipt> {
+  const fail = (what: string) => {
+    throw new InvalidResultError(`worker ${provider} returned an unacceptable result: ${what}`)
+  }
+  let receipt: ComputeReceipt
+  try {
+    receipt = receiptFromJson(result.receipt)
+  } catch (error) {
+    return fail((error as Error).message)
+  }
+  const rows = task.input.shape[0]
+  if (result.output.shape[0] !== rows) fail(`output has ${result.output.shape[0]} rows for ${rows} input rows`)
+  const requestHash = hashInferenceRequest({ modelId: task.modelId, input: task.input, parameters: task.parameters })
+  if (receipt.requestHash !== requestHash)
+    fail(`receipt.requestHash ${receipt.requestHash}, request hashes to ${requestHash}`)
+  const outputHash = hashInferenceOutput({ output: result.output })
+  if (receipt.outputHash !== outputHash)
+    fail(`receipt.outputHash ${receipt.outputHash}, output hashes to ${outputHash}`)
+  if (receipt.modelId !== task.modelId.toLowerCase()) fail(`receipt.modelId ${receipt.modelId}, asked ${task.modelId}`)
+  if (!isAddressEqual(receipt.requester, task.requester)) fail(`receipt.requester ${receipt.requester}`)
+  if (!isAddressEqual(receipt.worker, provider)) fail(`receipt.worker ${receipt.worker}`)
+  if (receipt.jobId !== BigInt(task.jobId)) fail(`receipt.jobId ${receipt.jobId}, asked ${task.jobId}`)
+  if (receipt.price !== BigInt(task.price)) fail(`receipt.price ${receipt.price}, agreed ${task.price}`)
+  if (receipt.units !== BigInt(rows ?? 0)) fail(`receipt.units ${receipt.units} for ${rows} rows`)
+  const signature = await verifyReceiptSignature({ domain, receipt, signature: result.signature })
+  if (!signature.valid) fail(`receipt signature: ${signature.reason}`)
+  return receipt
+}

@@ -1,0 +1,149 @@
+import { NonRetryableError } from '@computegraph/gpu-worker/errors'
+import type {
+  InferMessage,
+  ProgressMessage,
+  ResultMessage,
+  TrainedMessage,
+  TrainMessage,
+} from '@computegraph/gpu-worker/protocol'
+import type { Hex } from 'viem'
+import type { ComputeConfig } from '../config/config'
+import {
+  ComputeDeadlineError,
+  InvalidComputeInputError,
+  NoWorkerForModelError,
+  PriceTooLowError,
+  WorkerFailedError,
+  WorkersBusyError,
+} from './compute.errors'
+import { selectWorker } from './select-worker'
+import type { LiveWorker, WorkerPool } from './worker-pool'
+
+/** A result that arrived but cannot be accepted (wrong hashes, bad signature): the worker is at fault. */
+export class InvalidResultError extends Error {
+  override name = 'InvalidResultError'
+}
+
+export interface DispatchArgs<R extends ResultMessage | TrainedMessage> {
+  /** Model the worker must hold; null for training (any worker that trains). */
+  modelId: Hex | null
+  /** Builds the task for the chosen worker (the price depends on its asking price). */
+  task: (worker: LiveWorker) => InferMessage | TrainMessage
+  maxPricePerUnit?: bigint
+  /** Epoch ms by which an answer must be in. */
+  deadline: number
+  /** Workers not to use (a spot check's first worker). */
+  exclude?: ReadonlySet<string>
+  /** Wait for a worker to join or free up instead of failing at once (queued and resumed requests). */
+  wait: boolean
+  /** Throws InvalidResultError when the worker's answer cannot be accepted. */
+  check: (args: { worker: LiveWorker; result: R }) => Promise<void> | void
+  onProgress?: (m: ProgressMessage) => void
+  onAttempt?: (attempt: number) => void
+}
+
+export interface Dispatched<R> {
+  worker: LiveWorker
+  result: R
+  attempts: number
+}
+
+/**
+ * Sends a task to the best worker and retries on another on failure, timeout or an unacceptable result, within
+ * the request's deadline and the attempt cap. Failing workers are suspended after repeated errors.
+ */
+export class Router {
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly config: ComputeConfig,
+  ) {}
+
+  async dispatch<R extends ResultMessage | TrainedMessage>(args: DispatchArgs<R>): Promise<Dispatched<R>> {
+    const tried = new Set(args.exclude)
+    const policy = { maxQueuePerWorker: this.config.maxQueuePerWorker, unmeasuredLatencyMs: 1 }
+    let attempts = 0
+    let lastError: Error | undefined
+    while (attempts < this.config.maxAttempts) {
+      const now = Date.now()
+      if (now >= args.deadline) {
+        throw new ComputeDeadlineError(
+          `no result within the request's deadline after ${attempts} attempt(s)` +
+            (lastError ? `; last error: ${lastError.message}` : ''),
+        )
+      }
+      const candidates = this.pool
+        .all()
+        .filter((w) => w.isOpen && (args.modelId === null ? w.trainingKinds.length > 0 : true))
+      const choice = selectWorker({
+        candidates,
+        modelId: args.modelId,
+        maxPricePerUnit: args.maxPricePerUnit,
+        exclude: tried,
+        now,
+        policy,
+      })
+      if (choice.kind !== 'chosen') {
+        if (choice.kind === 'price-too-low') {
+          throw new PriceTooLowError(
+            `every worker holding the model asks more than ${args.maxPricePerUnit} per unit; the lowest asks ${choice.lowestPrice}`,
+          )
+        }
+        if (attempts > 0 && choice.kind === 'no-model') {
+          throw new WorkerFailedError(
+            `all ${attempts} worker(s) that could take the request failed; last error: ${lastError?.message}`,
+          )
+        }
+        if (!args.wait) {
+          if (choice.kind === 'no-model') {
+            throw new NoWorkerForModelError(
+              args.modelId === null
+                ? 'no connected worker accepts training tasks'
+                : `no connected worker holds model ${args.modelId}`,
+            )
+          }
+          throw new WorkersBusyError(
+            `all ${choice.holders} worker(s) holding the model are busy` +
+              (choice.suspended ? ` (${choice.suspended} suspended after errors)` : '') +
+              '; retry shortly',
+          )
+        }
+        await this.pool.waitForChange(Math.min(250, Math.max(1, args.deadline - now)))
+        continue
+      }
+      const worker = choice.worker as LiveWorker
+      tried.add(worker.id)
+      attempts++
+      args.onAttempt?.(attempts)
+      try {
+        const timeoutMs = Math.max(1, Math.min(this.config.attemptTimeoutMs, args.deadline - now))
+        const result = (await worker.run(args.task(worker), { timeoutMs, onProgress: args.onProgress })) as R
+        await args.check({ worker, result })
+        worker.recordOutcome({
+          ok: true,
+          suspendAfter: this.config.suspendAfterErrors,
+          suspendMs: this.config.suspendMs,
+        })
+        return { worker, result, attempts }
+      } catch (error) {
+        const e = error as Error & { code?: string }
+        // The request's own fault: another worker would refuse it the same way.
+        if (error instanceof NonRetryableError && e.code === 'BAD_INPUT') {
+          throw new InvalidComputeInputError(e.message.replace(/^worker 0x[0-9a-fA-F]{40}: /, ''))
+        }
+        // A busy worker or one that shuts down did nothing wrong; anything else counts against it.
+        const blameless = e.code === 'BUSY' || e.code === 'SHUTTING_DOWN' || e.code === 'PRICE_TOO_LOW'
+        if (!blameless) {
+          worker.recordOutcome({
+            ok: false,
+            suspendAfter: this.config.suspendAfterErrors,
+            suspendMs: this.config.suspendMs,
+          })
+        }
+        lastError = e
+      }
+    }
+    throw new WorkerFailedError(
+      `the request failed on ${attempts} worker(s) (COMPUTE_MAX_ATTEMPTS=${this.config.maxAttempts}); last error: ${lastError?.message}`,
+    )
+  }
+}
