@@ -68,7 +68,7 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(CONFIG) private readonly config: Config,
     @Inject(COMPUTE_IDENTITY) private readonly identity: ComputeIdentity | null,
     @Inject(ComputeRepository) private readonly repository: ComputeRepository,
-    @Inject(WorkerPool) private readonly pool: WorkerPool,
+    @Inject(WorkerPool) pool: WorkerPool,
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(SPOT_CHECKER) private readonly spotChecker: SpotChecker,
   ) {
