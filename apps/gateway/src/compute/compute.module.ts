@@ -10,6 +10,7 @@ import { ComputeService } from './compute.service'
 import { COMPUTE_CHAIN, computeChainRef } from './compute-chain.provider'
 import { COMPUTE_IDENTITY, type ComputeIdentity, loadComputeIdentity } from './compute-identity'
 import { InferenceService } from './inference.service'
+import { JobDispatcherService } from './job-dispatcher.service'
 import { ModelCatalog } from './model-catalog'
 import { SPOT_CHECKER } from './spot-check'
 import { SpotCheckService } from './spot-check.service'
@@ -34,13 +35,22 @@ import { WorkerPool } from './worker-pool'
     InferenceService,
     ComputeService,
     WorkerGatewayService,
+    JobDispatcherService,
     {
       provide: COMPUTE_SCHEMA,
       inject: [ComputeService],
       useFactory: (compute: ComputeService) => computeSchema({ compute }),
     },
   ],
-  exports: [COMPUTE_SCHEMA, ComputeService, InferenceService, SpotCheckService, WorkerPool, COMPUTE_IDENTITY],
+  exports: [
+    JobDispatcherService,
+    COMPUTE_SCHEMA,
+    ComputeService,
+    InferenceService,
+    SpotCheckService,
+    WorkerPool,
+    COMPUTE_IDENTITY,
+  ],
 })
 export class ComputeModule {
   // Body size and rate limits on /v1, installed while the app is built, ahead of the framework's 100 kB body parser

@@ -4,13 +4,33 @@ import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Address } from 'viem'
 import type { Database } from '../db/database'
 import { DATABASE } from '../db/db.module'
-import { computeInputTable, computeRequestTable, networkTable, providerTable } from '../db/schema'
+import { computeInputTable, computeRequestTable, jobTable, networkTable, providerTable } from '../db/schema'
 
 export type ComputeRequestRow = typeof computeRequestTable.$inferSelect
 export type NewComputeRequest = Omit<
   typeof computeRequestTable.$inferInsert,
   'status' | 'attempts' | 'leaseOwner' | 'leaseUntil' | 'createdAt' | 'updatedAt'
 >
+
+/** An on-chain job the gateway can serve: indexed OPEN, with its request body uploaded. */
+export interface OpenJob {
+  jobId: bigint
+  client: Address
+  modelId: `0x${string}`
+  payment: bigint
+  deadline: bigint
+  inputHash: `0x${string}`
+  body: unknown
+}
+
+/** A computed on-chain job and where it stands on-chain. */
+export interface JobToSubmit {
+  jobId: bigint
+  status: 'OPEN' | 'ASSIGNED'
+  assignedTo: Address | null
+  worker: Address
+  result: unknown
+}
 
 /** A provider as the indexed state has it now. */
 export interface ProviderStanding {
@@ -157,6 +177,62 @@ export class ComputeRepository {
       .from(computeInputTable)
       .where(eq(computeInputTable.requestHash, requestHash.toLowerCase()))
     return row?.body
+  }
+
+  /**
+   * Open inference jobs on-chain (as indexed) whose request body was uploaded and that the gateway has not taken
+   * yet, oldest first.
+   */
+  async openJobs({ now, limit }: { now: bigint; limit: number }): Promise<OpenJob[]> {
+    const rows = await this.database.query<{
+      id: string
+      client: string
+      model: string
+      payment: string
+      deadline: string
+      input_hash: string
+      body: unknown
+    }>(sql`
+      select j.id, j.client, j.model, j.payment::text, j.deadline::text, j.input_hash, i.body
+      from ${jobTable} j
+      join ${computeInputTable} i on i.request_hash = j.input_hash
+      where j.block_to is null and j.status = 'OPEN' and j.kind = 'INFERENCE' and j.deadline > ${now.toString()}::numeric
+        and not exists (select 1 from ${computeRequestTable} r where r.id = 'job-' || j.id)
+      order by j.created_at_block, j.id::numeric
+      limit ${limit}`)
+    return rows.map((r) => ({
+      jobId: BigInt(r.id),
+      client: r.client as Address,
+      modelId: r.model as `0x${string}`,
+      payment: BigInt(r.payment),
+      deadline: BigInt(r.deadline),
+      inputHash: r.input_hash as `0x${string}`,
+      body: r.body,
+    }))
+  }
+
+  /** Jobs the gateway computed whose indexed job is still OPEN or ASSIGNED: their receipts are to be submitted. */
+  async jobsToSubmit({ limit }: { limit: number }): Promise<JobToSubmit[]> {
+    const rows = await this.database.query<{
+      id: string
+      status: string
+      provider: string | null
+      worker: string
+      result: unknown
+    }>(sql`
+      select j.id, j.status, j.provider, r.worker, r.result
+      from ${computeRequestTable} r
+      join ${jobTable} j on j.block_to is null and r.id = 'job-' || j.id
+      where r.status = 'completed' and r.id like 'job-%' and j.status in ('OPEN', 'ASSIGNED')
+      order by r.updated_at
+      limit ${limit}`)
+    return rows.map((r) => ({
+      jobId: BigInt(r.id),
+      status: r.status as 'OPEN' | 'ASSIGNED',
+      assignedTo: r.provider as Address | null,
+      worker: r.worker as Address,
+      result: r.result,
+    }))
   }
 
   /** Requests by status, for operators and the dashboard. */

@@ -31,6 +31,10 @@ export interface StoredInference {
   parameters: Record<string, string>
   requester: Address
   jobId: string
+  /** Total price agreed beforehand (an on-chain job's payment); otherwise the worker's price per row. */
+  price?: string
+  /** The provider the job is assigned to on-chain: only its workers may compute it. */
+  provider?: Address
 }
 
 /** What an inference returns to its caller. */
@@ -191,7 +195,7 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
       parameters: body.parameters,
       requester: body.requester,
       jobId: body.jobId,
-      price: (worker.pricePerUnit * rows).toString(),
+      price: body.price ?? (worker.pricePerUnit * rows).toString(),
       deadlineMs: Math.max(1, deadline - Date.now()),
     })
     let attempts = 0
@@ -206,6 +210,7 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
           return message
         },
         maxPricePerUnit: maxPrice,
+        providers: body.provider ? new Set([body.provider.toLowerCase()]) : undefined,
         deadline,
         wait,
         onAttempt: (n) => {
@@ -280,9 +285,35 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
     }).catch(() => {})
   }
 
-  /** Runs an inference for an on-chain job: the job's client, id and payment go into the worker's receipt. */
-  async runForJob(args: { id: string; body: StoredInference; deadline: number }): Promise<InferenceOutcome> {
-    return this.start({ ...args, wait: true })
+  /**
+   * Accepts and runs an on-chain job's inference on the assigned provider's workers: the job's client, id and
+   * payment go into the receipt JobMarket will check. Undefined when the job was taken already.
+   */
+  async runForJob({
+    id,
+    body,
+    deadline,
+    maxPricePerUnit,
+  }: {
+    id: string
+    body: StoredInference
+    deadline: number
+    maxPricePerUnit?: bigint
+  }) {
+    const inserted = await this.repository.insert(
+      {
+        id,
+        kind: 'inference',
+        modelId: body.modelId,
+        requester: body.requester,
+        jobId: body.jobId,
+        body,
+        expiresAt: new Date(deadline),
+      },
+      this.config.compute.leaseMs,
+    )
+    if (!inserted) return undefined
+    return this.start({ id, body, deadline, maxPrice: maxPricePerUnit, wait: true })
   }
 
   /** For spot checks: outputs of `model` on `input` from a worker other than `exclude`. */

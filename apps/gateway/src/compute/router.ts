@@ -34,6 +34,8 @@ export interface DispatchArgs<R extends ResultMessage | TrainedMessage> {
   deadline: number
   /** Workers not to use (a spot check's first worker). */
   exclude?: ReadonlySet<string>
+  /** Only workers of these providers (lower-case addresses): an on-chain job is assigned to one provider. */
+  providers?: ReadonlySet<string>
   /** Wait for a worker to join or free up instead of failing at once (queued and resumed requests). */
   wait: boolean
   /** Throws InvalidResultError when the worker's answer cannot be accepted. */
@@ -73,7 +75,12 @@ export class Router {
       }
       const candidates = this.pool
         .all()
-        .filter((w) => w.isOpen && (args.modelId === null ? w.trainingKinds.length > 0 : true))
+        .filter(
+          (w) =>
+            w.isOpen &&
+            (args.modelId === null ? w.trainingKinds.length > 0 : true) &&
+            (!args.providers || args.providers.has(w.provider.toLowerCase())),
+        )
       const choice = selectWorker({
         candidates,
         modelId: args.modelId,

@@ -1,0 +1,134 @@
+import { receiptFromJson } from '@computegraph/contracts/receipts'
+import { tensorFromWire } from '@computegraph/gpu-worker/protocol'
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common'
+import { type Hex, isAddressEqual } from 'viem'
+import type { Config } from '../config/config'
+import { CONFIG } from '../config/config.module'
+import { ComputeRepository, type JobToSubmit, type OpenJob } from './compute.repository'
+import { COMPUTE_CHAIN, type ComputeChainRef } from './compute-chain.provider'
+import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
+import { type InferenceOutcome, InferenceService, type StoredInference } from './inference.service'
+
+// Jobs taken per poll: bounds the burst one poll sends to the workers.
+const JOBS_PER_POLL = 20
+
+/**
+ * Closes the on-chain loop: an OPEN inference job (indexed) whose request body was uploaded to the gateway is
+ * computed by a worker, assigned on-chain to that worker's provider (dispatcher role), and the worker's receipt is
+ * submitted to JobMarket, which verifies it and pays; JobCompleted and RewardPaid are then indexed like any event.
+ * Every step is driven from what is stored, so a restart resumes wherever it stopped.
+ */
+@Injectable()
+export class JobDispatcherService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Jobs')
+  private timer?: NodeJS.Timeout
+  private polling = false
+  private readonly inFlight = new Set<string>()
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(COMPUTE_IDENTITY) private readonly identity: ComputeIdentity | null,
+    @Inject(COMPUTE_CHAIN) private readonly chain: ComputeChainRef,
+    @Inject(ComputeRepository) private readonly repository: ComputeRepository,
+    @Inject(InferenceService) private readonly inference: InferenceService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.identity || !this.config.compute.onchainJobs) return
+    if (!this.chain.current) {
+      this.logger.warn('on-chain jobs are off: set GATEWAY_PRIVATE_KEY (the dispatcher) and RPC_URL to serve them')
+      return
+    }
+    if (!isAddressEqual(this.identity.deployment.dispatcher, this.identity.account.address)) {
+      this.logger.warn(
+        `on-chain jobs are off: GATEWAY_PRIVATE_KEY is ${this.identity.account.address}, the deployment's dispatcher is ${this.identity.deployment.dispatcher}`,
+      )
+      return
+    }
+    this.timer = setInterval(() => void this.poll(), this.config.indexer.pollIntervalMs)
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer)
+  }
+
+  /** One round: submit what was computed, then take new open jobs. */
+  async poll(): Promise<void> {
+    if (this.polling) return
+    this.polling = true
+    try {
+      for (const job of await this.repository.jobsToSubmit({ limit: JOBS_PER_POLL }))
+        this.launch(`submit-${job.jobId}`, () => this.submit(job))
+      const now = BigInt(Math.floor(Date.now() / 1000))
+      for (const job of await this.repository.openJobs({ now, limit: JOBS_PER_POLL }))
+        this.launch(`run-${job.jobId}`, () => this.run(job))
+    } catch (error) {
+      this.logger.warn(`job poll: ${(error as Error).message.split('\n')[0]}`)
+    } finally {
+      this.polling = false
+    }
+  }
+
+  private launch(key: string, work: () => Promise<void>): void {
+    if (this.inFlight.has(key)) return
+    this.inFlight.add(key)
+    void work()
+      .catch((error: Error) => this.logger.warn(`${key}: ${error.message.split('\n')[0]}`))
+      .finally(() => this.inFlight.delete(key))
+  }
+
+  private async run(job: OpenJob): Promise<void> {
+    const body = jobBody(job)
+    if (!body) {
+      this.logger.warn(`job ${job.jobId}: the uploaded request body does not decode; skipped`)
+      return
+    }
+    const rows = BigInt(tensorFromWire(body.input, 'input').shape[0] ?? 1)
+    const outcome = await this.inference
+      .runForJob({
+        id: `job-${job.jobId}`,
+        body: { ...body, requester: job.client, jobId: job.jobId.toString(), price: job.payment.toString() },
+        deadline: Number(job.deadline) * 1000,
+        maxPricePerUnit: job.payment / (rows === 0n ? 1n : rows),
+      })
+      .catch((error: Error) => {
+        this.logger.warn(`job ${job.jobId}: ${error.message}`)
+        return undefined
+      })
+    if (outcome) this.logger.log(`job ${job.jobId}: computed by ${outcome.worker.provider}; submitting`)
+  }
+
+  private async submit(job: JobToSubmit): Promise<void> {
+    const chain = this.chain.current
+    if (!chain) return
+    const outcome = job.result as InferenceOutcome
+    const receipt = receiptFromJson(outcome.receipt.receipt)
+    if (job.status === 'OPEN') await chain.assignJob({ jobId: job.jobId, provider: receipt.worker })
+    else if (job.assignedTo && !isAddressEqual(job.assignedTo, receipt.worker)) {
+      this.logger.warn(
+        `job ${job.jobId} is assigned to ${job.assignedTo}, but ${receipt.worker} computed it; not submitted`,
+      )
+      return
+    }
+    const tx = await chain.submitResult({ receipt, signature: outcome.receipt.signature as Hex })
+    this.logger.log(`job ${job.jobId}: receipt submitted in ${tx}`)
+  }
+}
+
+/** The uploaded request of a job, if it is for the job's model (the job's inputHash already matched its hash). */
+function jobBody(job: OpenJob): StoredInference | undefined {
+  const body = job.body as Partial<StoredInference>
+  if (typeof body?.modelId !== 'string' || body.modelId.toLowerCase() !== job.modelId.toLowerCase()) return undefined
+  try {
+    tensorFromWire(body.input, 'input')
+  } catch {
+    return undefined
+  }
+  return {
+    modelId: job.modelId,
+    input: body.input as StoredInference['input'],
+    parameters: body.parameters ?? {},
+    requester: job.client,
+    jobId: '0',
+  }
+}
