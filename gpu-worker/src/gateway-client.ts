@@ -25,6 +25,8 @@ import { ReceiptSigner } from './receipt-signer'
 import { runInference, runTraining } from './task-runner'
 import { TRAINING_RUNTIME_ID } from './training/training-runtime'
 
+const SILENCE_FLOOR_MS = 10_000
+
 export const WORKER_SOFTWARE = 'computegraph-gpu-worker/0.1.0'
 
 export interface GatewayClientOptions {
@@ -153,10 +155,15 @@ export class GatewayClient extends EventEmitter {
   private touchHeartbeat(session: Session): void {
     if (!session.heartbeatMs) return
     clearTimeout(session.heartbeatTimer)
-    session.heartbeatTimer = setTimeout(() => {
-      this.options.log.warn('no message from the gateway for 3 heartbeats; reconnecting')
-      session.ws.terminate()
-    }, session.heartbeatMs * 3)
+    // Never sooner than SILENCE_FLOOR_MS: a training step or loading tfjs can stall this process's event loop, and
+    // the timer would then fire before the pings that arrived meanwhile are read.
+    session.heartbeatTimer = setTimeout(
+      () => {
+        this.options.log.warn('no message from the gateway for 3 heartbeats; reconnecting')
+        session.ws.terminate()
+      },
+      Math.max(SILENCE_FLOOR_MS, session.heartbeatMs * 3),
+    )
   }
 
   private send(session: Session, message: WorkerMessage): void {

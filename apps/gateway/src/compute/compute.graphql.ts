@@ -1,6 +1,10 @@
+import { tensorToWire } from '@computegraph/gpu-worker/protocol'
+import { UnavailableError } from '../graphql/graphql.errors'
 import type { SchemaExtension } from '../graphql/schema-extension'
+import { Channel } from '../graphql/subscriptions/channel'
 import type { ComputeService } from './compute.service'
 import type { InferenceOutcome, QueuedOutcome } from './inference.service'
+import type { TrainingService, TrainingUpdate } from './training.service'
 
 export const COMPUTE_SCHEMA = Symbol('COMPUTE_SCHEMA')
 
@@ -108,7 +112,61 @@ type InferenceResult {
   errorReason: String
 }
 
+input TrainingDatasetInput {
+  "generated (a market dataset the worker generates from a seed) or inline"
+  kind: String!
+  "Generated: market-direction or market-volatility"
+  name: String
+  rows: Int
+  seed: Int
+  "Inline: rows of features"
+  features: [[Float!]!]
+  "Inline: one label per row"
+  labels: [Float!]
+}
+
+input TrainInput {
+  "linear, logistic or mlp"
+  kind: String!
+  "Name of the model it produces"
+  name: String
+  dataset: TrainingDatasetInput!
+  epochs: Int
+  learningRate: Float
+  batchSize: Int
+  seed: Int
+  "adam or sgd"
+  optimizer: String
+  hiddenUnits: [Int!]
+  "relu or tanh"
+  activation: String
+  requester: String
+  requestId: String
+}
+
+"A training job: its progress while it runs, the model it produced when done"
+type TrainingJob {
+  id: ID!
+  "queued, running, completed or failed"
+  status: String!
+  epoch: Int
+  epochs: Int
+  loss: Float
+  "The trained model, servable by id or name once completed"
+  model: WorkerModel
+  "Provider address of the worker that trained it"
+  worker: Bytes
+  error: String
+}
+
+extend type Subscription {
+  "Each progress step of a training job (one per epoch), then its completion or failure"
+  trainingJob(id: ID!): TrainingJob!
+}
+
 extend type Query {
+  "A training job by id"
+  trainingJob(id: ID!): TrainingJob
   "Workers connected to this gateway replica"
   workers: [Worker!]!
   "Models the gateway can route to, with how many connected workers hold each"
@@ -118,6 +176,8 @@ extend type Query {
 }
 
 extend type Mutation {
+  "Trains a model on a worker (deterministic from its seed); follow it with the trainingJob subscription"
+  train(input: TrainInput!): TrainingJob!
   "Runs a model on a staked worker and returns the output with its verifiable receipt; wait: false queues it"
   infer(input: InferInput!, wait: Boolean = true): InferenceResult!
 }
@@ -153,7 +213,65 @@ function toApi(outcome: InferenceOutcome | QueuedOutcome) {
 }
 
 /** The compute part of the GraphQL API: live workers, models, and the infer mutation. */
-export function computeSchema({ compute }: { compute: ComputeService }): SchemaExtension {
+/** GraphQL's inline dataset (rows of numbers) in the worker protocol's wire form. */
+function trainingInput(input: Record<string, unknown>): Record<string, unknown> {
+  const dataset = { ...(input.dataset as Record<string, unknown>) }
+  for (const key of Object.keys(dataset)) if (dataset[key] === null) delete dataset[key]
+  if (dataset.kind === 'inline') {
+    const features = (dataset.features ?? []) as number[][]
+    const labels = (dataset.labels ?? []) as number[]
+    dataset.features = tensorToWire({
+      dtype: 'float32',
+      shape: [features.length, features[0]?.length ?? 0],
+      data: Float32Array.from(features.flat()),
+    })
+    dataset.labels = tensorToWire({ dtype: 'float32', shape: [labels.length], data: Float32Array.from(labels) })
+  }
+  const out: Record<string, unknown> = { ...input, dataset }
+  for (const key of Object.keys(out)) if (out[key] === null) delete out[key]
+  return out
+}
+
+const finished = (u: TrainingUpdate) => u.status === 'completed' || u.status === 'failed'
+
+/** The job's current state, then each update until it completes or fails (then the subscription ends). */
+async function* trainingUpdates({ training, id }: { training: TrainingService; id: string }) {
+  const queue: TrainingUpdate[] = []
+  let wake: (() => void) | undefined
+  // Listen before reading the state, so no update falls between the two.
+  const off = training.subscribe(id, (u) => {
+    queue.push(u)
+    wake?.()
+  })
+  try {
+    const first = await training.status(id)
+    yield { trainingJob: toTrainingApi(first) }
+    if (finished(first)) return
+    for (;;) {
+      while (queue.length > 0) {
+        const u = queue.shift() as TrainingUpdate
+        yield { trainingJob: toTrainingApi(u) }
+        if (finished(u)) return
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve
+      })
+      wake = undefined
+    }
+  } finally {
+    off()
+  }
+}
+
+const toTrainingApi = (u: TrainingUpdate) => ({ ...u, worker: u.worker?.toLowerCase() ?? null })
+
+export function computeSchema({
+  compute,
+  training,
+}: {
+  compute: ComputeService
+  training: TrainingService
+}): SchemaExtension {
   return {
     typeDefs: SDL,
     resolvers: {
@@ -170,11 +288,23 @@ export function computeSchema({ compute }: { compute: ComputeService }): SchemaE
               outputShape: m.output.shape.map(String),
             })),
         },
+        trainingJob: {
+          resolve: async (_: never, args: { id: string }) => toTrainingApi(await training.status(args.id)),
+        },
         inferenceRequest: {
           resolve: async (_: never, args: { id: string }) => toApi(await compute.request(args.id)),
         },
       },
+      Subscription: {
+        trainingJob: {
+          subscribe: (_: unknown, args: { id: string }) => trainingUpdates({ training, id: args.id }),
+        },
+      },
       Mutation: {
+        train: {
+          resolve: async (_: never, args: { input: Record<string, unknown> }) =>
+            toTrainingApi(await training.train(trainingInput(args.input))),
+        },
         infer: {
           resolve: async (
             _: never,

@@ -14,6 +14,7 @@ import { JobDispatcherService } from './job-dispatcher.service'
 import { ModelCatalog } from './model-catalog'
 import { SPOT_CHECKER } from './spot-check'
 import { SpotCheckService } from './spot-check.service'
+import { TrainingService } from './training.service'
 import { WorkerGatewayService } from './worker-gateway.service'
 import { WorkerPool } from './worker-pool'
 
@@ -36,14 +37,16 @@ import { WorkerPool } from './worker-pool'
     ComputeService,
     WorkerGatewayService,
     JobDispatcherService,
+    TrainingService,
     {
       provide: COMPUTE_SCHEMA,
-      inject: [ComputeService],
-      useFactory: (compute: ComputeService) => computeSchema({ compute }),
+      inject: [ComputeService, TrainingService],
+      useFactory: (compute: ComputeService, training: TrainingService) => computeSchema({ compute, training }),
     },
   ],
   exports: [
     JobDispatcherService,
+    TrainingService,
     COMPUTE_SCHEMA,
     ComputeService,
     InferenceService,

@@ -125,7 +125,15 @@ export class ComputeRepository {
    * Takes up to `limit` unfinished requests whose lease lapsed (their gateway stopped or crashed), oldest first.
    * SKIP LOCKED lets replicas claim at once without taking the same row.
    */
-  async claimOrphans({ leaseMs, limit }: { leaseMs: number; limit: number }): Promise<ComputeRequestRow[]> {
+  async claimOrphans({
+    kind,
+    leaseMs,
+    limit,
+  }: {
+    kind: 'inference' | 'training'
+    leaseMs: number
+    limit: number
+  }): Promise<ComputeRequestRow[]> {
     const t = computeRequestTable
     return this.db
       .update(t)
@@ -233,6 +241,14 @@ export class ComputeRepository {
       worker: r.worker as Address,
       result: r.result,
     }))
+  }
+
+  /** Completed training jobs: the models they produced, registered again at start. */
+  async trainedModels(): Promise<ComputeRequestRow[]> {
+    return this.db
+      .select()
+      .from(computeRequestTable)
+      .where(and(eq(computeRequestTable.kind, 'training'), eq(computeRequestTable.status, 'completed')))
   }
 
   /** Requests by status, for operators and the dashboard. */

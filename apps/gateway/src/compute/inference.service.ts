@@ -268,7 +268,7 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
     if (this.stopping) return
     const { leaseMs } = this.config.compute
     await this.repository.renewLeases({ ids: [...this.running.keys()], leaseMs })
-    const orphans = await this.repository.claimOrphans({ leaseMs, limit: 100 })
+    const orphans = await this.repository.claimOrphans({ kind: 'inference', leaseMs, limit: 100 })
     for (const row of orphans) this.resume(row)
   }
 

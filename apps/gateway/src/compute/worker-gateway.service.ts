@@ -24,8 +24,10 @@ const CLOSE_REJECTED = 4003
 const CLOSE_NO_HELLO = 4008
 const CLOSE_SILENT = 4009
 const CLOSE_SHUTDOWN = 1001
-// A worker that misses this many heartbeats in a row is gone, whatever TCP says.
+// A worker that misses this many heartbeats in a row is gone, whatever TCP says; but never sooner than
+// SILENCE_FLOOR_MS, since a worker's event loop may stall that long while it loads tfjs or runs a training step.
 const MISSED_HEARTBEATS = 3
+const SILENCE_FLOOR_MS = 10_000
 
 /**
  * The workers' side of the gateway: a WebSocket path on the HTTP server where workers connect out, answer a fresh
@@ -158,7 +160,7 @@ export class WorkerGatewayService implements OnApplicationBootstrap, OnApplicati
     if (workers.length === 0) return
     const now = Date.now()
     for (const w of workers) {
-      if (now - w.lastHeardAt > MISSED_HEARTBEATS * this.config.compute.heartbeatMs) {
+      if (now - w.lastHeardAt > Math.max(SILENCE_FLOOR_MS, MISSED_HEARTBEATS * this.config.compute.heartbeatMs)) {
         w.close({ code: CLOSE_SILENT, reason: `silent for ${MISSED_HEARTBEATS} heartbeats` })
         this.pool.remove(w.id)
         continue
