@@ -1,7 +1,5 @@
 import { tensorToWire } from '@computegraph/gpu-worker/protocol'
-import { UnavailableError } from '../graphql/graphql.errors'
 import type { SchemaExtension } from '../graphql/schema-extension'
-import { Channel } from '../graphql/subscriptions/channel'
 import type { ComputeService } from './compute.service'
 import type { InferenceOutcome, QueuedOutcome } from './inference.service'
 import type { TrainingService, TrainingUpdate } from './training.service'

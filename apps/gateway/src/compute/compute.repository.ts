@@ -145,7 +145,11 @@ export class ComputeRepository {
             .select({ id: t.id })
             .from(t)
             .where(
-              and(inArray(t.status, ['queued', 'running']), or(isNull(t.leaseUntil), lt(t.leaseUntil, new Date()))),
+              and(
+                eq(t.kind, kind),
+                inArray(t.status, ['queued', 'running']),
+                or(isNull(t.leaseUntil), lt(t.leaseUntil, new Date())),
+              ),
             )
             .orderBy(t.createdAt)
             .limit(limit)
