@@ -1,9 +1,14 @@
 import 'reflect-metadata'
+import type { AddressInfo } from 'node:net'
+import { ANVIL_KEYS } from '@computegraph/contracts/anvil'
 import { Logger } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
+import type { Hex } from 'viem'
 import { AppModule } from './app.module'
 import { ConfigError, loadConfig } from './config/config'
 import { type DemoChain, startDemoChain } from './demo/demo-chain'
+import { startDemoTraffic } from './demo/demo-traffic'
+import { type DemoWorkers, startDemoWorkers } from './demo/demo-workers'
 
 /** `npm start`: the gateway; with no RPC_URL, the embedded demo (anvil, contracts, seeded activity, PGlite). */
 async function main() {
@@ -25,19 +30,36 @@ async function main() {
         deploymentFile: demo.deploymentFile,
         finality: { kind: 'depth', depth: 2 },
       },
+      // The deployer holds the dispatcher and arbiter roles on the demo chain: the gateway acts with its key.
+      compute: { ...config.compute, gatewayPrivateKey: config.compute.gatewayPrivateKey ?? (ANVIL_KEYS[0] as Hex) },
     }
     logger.log(`demo chain: ${demo.net.anvil.rpcUrl} (chain ${demo.net.deployment.chainId}), data in ${config.dataDir}`)
   }
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['log', 'warn', 'error'] })
   await app.listen(config.http.port, config.http.host)
-  const base = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`
+  const { port } = app.getHttpServer().address() as AddressInfo
+  const host = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host
+  const base = `http://${host}:${port}`
+  let workers: DemoWorkers | undefined
+  let traffic: ReturnType<typeof startDemoTraffic> | undefined
+  if (demo) {
+    if (config.demo.workers > 0) {
+      workers = startDemoWorkers({ workersUrl: `ws://${host}:${port}/workers`, count: config.demo.workers, logger })
+    }
+    if (config.demo.traffic) traffic = startDemoTraffic({ net: demo.net, baseUrl: base, logger })
+  }
   const metrics = config.metrics.enabled ? `, metrics ${base}/metrics` : ''
-  logger.log(`GraphQL ${base}/graphql; health ${base}/health, readiness ${base}/ready${metrics}`)
+  logger.log(`GraphQL ${base}/graphql`)
+  logger.log(`dashboard ${base}/`)
+  logger.log(`REST POST ${base}/v1/infer, workers connect to ws://${host}:${port}/workers`)
+  logger.log(`health ${base}/health, readiness ${base}/ready${metrics}`)
   let stopping = false
   const stop = async () => {
     if (stopping) return
     stopping = true
     logger.log('stopping')
+    await traffic?.stop()
+    await workers?.stop()
     await app.close()
     await demo?.stop()
     process.exit(0)

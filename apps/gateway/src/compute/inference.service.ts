@@ -20,7 +20,7 @@ import { type InferRequest, parseInferRequest } from './infer-input'
 import { ModelCatalog } from './model-catalog'
 import { attest, type ResultBundle, resultBundle } from './result-bundle'
 import { checkInferenceResult } from './result-check'
-import { Router } from './router'
+import { clampDeadlineMs, Router } from './router'
 import { SPOT_CHECKER, type SpotChecker } from './spot-check'
 import { type LiveWorker, WorkerPool } from './worker-pool'
 
@@ -196,7 +196,7 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
       requester: body.requester,
       jobId: body.jobId,
       price: body.price ?? (worker.pricePerUnit * rows).toString(),
-      deadlineMs: Math.max(1, deadline - Date.now()),
+      deadlineMs: clampDeadlineMs(deadline - Date.now()),
     })
     let attempts = 0
     try {

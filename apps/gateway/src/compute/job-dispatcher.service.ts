@@ -88,7 +88,8 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
       .runForJob({
         id: `job-${job.jobId}`,
         body: { ...body, requester: job.client, jobId: job.jobId.toString(), price: job.payment.toString() },
-        deadline: Number(job.deadline) * 1000,
+        // The job's deadline is in block time; past the queue's TTL the job waits for the next poll instead.
+        deadline: Math.min(Number(job.deadline) * 1000, Date.now() + this.config.compute.queuedRequestTtlMs),
         maxPricePerUnit: job.payment / (rows === 0n ? 1n : rows),
       })
       .catch((error: Error) => {

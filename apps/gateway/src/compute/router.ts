@@ -19,6 +19,12 @@ import {
 import { selectWorker } from './select-worker'
 import type { LiveWorker, WorkerPool } from './worker-pool'
 
+// The protocol's bound on a task's time budget (gpu-worker/src/protocol.ts): one day.
+const MAX_TASK_DEADLINE_MS = 86_400_000
+
+/** A task's time budget as the worker protocol accepts it: 1 ms to one day. */
+export const clampDeadlineMs = (ms: number) => Math.min(MAX_TASK_DEADLINE_MS, Math.max(1, Math.floor(ms)))
+
 /** A result that arrived but cannot be accepted (wrong hashes, bad signature): the worker is at fault. */
 export class InvalidResultError extends Error {
   override name = 'InvalidResultError'

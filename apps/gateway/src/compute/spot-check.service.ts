@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { receiptFromJson, Verification } from '@computegraph/contracts/receipts'
 import type { InferMessage, ResultMessage } from '@computegraph/gpu-worker/protocol'
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common'
@@ -11,7 +12,7 @@ import type { InferenceOutcome } from './inference.service'
 import { ModelCatalog } from './model-catalog'
 import { attest } from './result-bundle'
 import { checkInferenceResult } from './result-check'
-import { Router } from './router'
+import { clampDeadlineMs, Router } from './router'
 import { compareOutputs, faultyByReferee, Referee, type SpotChecker, spotCheckEvidence } from './spot-check'
 import { type LiveWorker, WorkerPool } from './worker-pool'
 
@@ -119,10 +120,10 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
         task: (w) => {
           const m: InferMessage = {
             ...task,
-            requestId: `${requestId}~check`,
+            requestId: `check-${randomUUID()}`,
             jobId: '0',
             price: (w.pricePerUnit * rows).toString(),
-            deadlineMs: this.config.compute.requestTimeoutMs,
+            deadlineMs: clampDeadlineMs(this.config.compute.requestTimeoutMs),
           }
           sent.set(w.id, m)
           return m

@@ -17,7 +17,7 @@ import { InvalidComputeInputError, reasonOf, UnknownRequestError } from './compu
 import { ComputeRepository, type ComputeRequestRow } from './compute.repository'
 import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
 import { ModelCatalog } from './model-catalog'
-import { InvalidResultError, Router } from './router'
+import { clampDeadlineMs, InvalidResultError, Router } from './router'
 import { WorkerPool } from './worker-pool'
 
 /** One step of a training job as subscribers see it. */
@@ -210,7 +210,7 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
         task: (w) => ({
           ...message,
           price: (w.pricePerUnit * units).toString(),
-          deadlineMs: this.config.compute.queuedRequestTtlMs,
+          deadlineMs: clampDeadlineMs(this.config.compute.queuedRequestTtlMs),
         }),
         deadline: Date.now() + this.config.compute.queuedRequestTtlMs,
         wait: true,

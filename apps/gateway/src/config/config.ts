@@ -119,7 +119,7 @@ export interface ComputeConfig {
 export interface Config {
   http: { host: string; port: number }
   /** No RPC_URL: start anvil, deploy and seed a demo network (npm start with no configuration). */
-  demo: { enabled: boolean; anvilPort: number; seedSteps: number }
+  demo: { enabled: boolean; anvilPort: number; seedSteps: number; workers: number; traffic: boolean }
   databaseUrl?: string
   /** PGlite's data folder, used when DATABASE_URL is unset. */
   dataDir: string
@@ -249,6 +249,8 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: rpcUrls.length === 0,
       anvilPort: int(env, 'DEMO_ANVIL_PORT', 8545, { min: 1, max: 65_535 }),
       seedSteps: int(env, 'DEMO_SEED_STEPS', 150),
+      workers: int(env, 'DEMO_WORKERS', 2, { max: 2 }),
+      traffic: bool(env, 'DEMO_TRAFFIC', true),
     },
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR || '.data'),

@@ -1,11 +1,43 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { runActivity } from '@computegraph/contracts/activity'
+import { providerStakingAbi } from '@computegraph/contracts/abis'
+import { anvilAccount, runActivity } from '@computegraph/contracts/activity'
 import { ANVIL_KEYS, type Anvil, startAnvil } from '@computegraph/contracts/anvil'
 import { deployAll, readDeployment, writeDeployment } from '@computegraph/contracts/deploy'
-import { connectLocalNetwork, type LocalNetwork } from '@computegraph/contracts/fixture'
+import { actions, connectLocalNetwork, type LocalNetwork } from '@computegraph/contracts/fixture'
 import type { Logger } from '../indexer/indexer'
+
+// Shorter than production's 7-day unbonding and 1-day epochs: the demo's activity jumps the chain's clock to let
+// them pass, and small jumps keep block time near the workers' wall clock (their receipts must not expire on-chain).
+const DEMO_PARAMS = { unbondingDelay: 3_600n, epochDuration: 1_800n, disputeWindow: 3_600n }
+
+/** anvil accounts the activity uses; the demo's two workers run as providers the activity never slashes. */
+export const DEMO_PROVIDERS = [1, 2, 3, 4, 5, 6]
+export const DEMO_CLIENTS = [7, 8, 9, 10]
+export const DEMO_WORKER_ACCOUNTS = [11, 12]
+
+/** Registers and stakes the demo workers' providers (again, if the activity or a slash left them short). */
+async function stakeWorkerProviders(net: LocalNetwork): Promise<void> {
+  const act = actions(net)
+  const minStake = BigInt(net.deployment.params.minStake)
+  for (const index of DEMO_WORKER_ACCOUNTS) {
+    const p = anvilAccount(index)
+    const info = (await net.publicClient.readContract({
+      address: net.addresses.staking,
+      abi: providerStakingAbi,
+      functionName: 'getProvider',
+      args: [p.address],
+    })) as { registered: boolean; stake: bigint }
+    if (!info.registered) await act.register(p, `demo-worker-${index}`)
+    if (info.stake < minStake * 2n) {
+      const amount = minStake * 3n - info.stake
+      await act.mint(p.address, amount)
+      await act.approve(p, net.addresses.staking, amount)
+      await act.stake(p, amount)
+    }
+  }
+}
 
 export interface DemoChain {
   net: LocalNetwork
@@ -54,14 +86,20 @@ export async function startDemoChain({
     let deployment = fresh ? undefined : await readDeployment(deploymentFile)
     if (!deployment) {
       logger.log('deploying the contracts on the demo chain')
-      deployment = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_KEYS[0], pollingInterval: 20 })
+      deployment = await deployAll({
+        rpcUrl: anvil.rpcUrl,
+        privateKey: ANVIL_KEYS[0],
+        pollingInterval: 20,
+        params: DEMO_PARAMS,
+      })
       await writeDeployment(deploymentFile, deployment)
     }
     const net = connectLocalNetwork({ anvil, deployment })
     if (fresh && seedSteps > 0) {
       logger.log(`seeding ${seedSteps} steps of network activity`)
-      await runActivity(net, { seed: 1, steps: seedSteps, providers: [1, 2, 3, 4, 5, 6], clients: [7, 8, 9, 10] })
+      await runActivity(net, { seed: 1, steps: seedSteps, providers: DEMO_PROVIDERS, clients: DEMO_CLIENTS })
     }
+    await stakeWorkerProviders(net)
     return { net, deploymentFile, stop: () => anvil.stop() }
   } catch (error) {
     await anvil.stop()

@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { anvilAccount } from '@computegraph/contracts/activity'
+import { toHex } from 'viem'
+import type { HDAccount } from 'viem/accounts'
+import type { Logger } from '../indexer/indexer'
+import { DEMO_WORKER_ACCOUNTS } from './demo-chain'
+
+const WORKER_MAIN = fileURLToPath(new URL('../../../../gpu-worker/src/main.ts', import.meta.url))
+
+/** anvil's funded accounts past the tenth have no listed key; derive it from the mnemonic. */
+function privateKeyOf(index: number): string {
+  const key = (anvilAccount(index) as HDAccount).getHdKey().privateKey
+  if (!key) throw new Error(`no private key for anvil account ${index}`)
+  return toHex(key)
+}
+
+export interface DemoWorkers {
+  stop(): Promise<void>
+}
+
+/**
+ * The demo's two local workers: the real worker CLI in child processes, each the key of a staked demo provider,
+ * holding the shipped models. Their warnings and errors go to the gateway's log.
+ */
+export function startDemoWorkers({
+  workersUrl,
+  count,
+  logger,
+}: {
+  workersUrl: string
+  count: number
+  logger: Logger
+}): DemoWorkers {
+  const children: ChildProcess[] = []
+  DEMO_WORKER_ACCOUNTS.slice(0, count).forEach((account, i) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        WORKER_MAIN,
+        '--gateway',
+        workersUrl,
+        '--price',
+        String(1 + i),
+        '--max-batch',
+        '32',
+        '--max-wait-ms',
+        '2',
+        // Receipts outlive the demo chain's clock jumps (see DEMO_PARAMS), so on-chain submissions stay valid.
+        '--receipt-ttl',
+        String(30 * 86_400),
+        '--log-level',
+        'warn',
+      ],
+      { env: { ...process.env, WORKER_PRIVATE_KEY: privateKeyOf(account) }, stdio: ['ignore', 'ignore', 'pipe'] },
+    )
+    if (child.stderr) {
+      createInterface({ input: child.stderr }).on('line', (line) => logger.warn(`worker ${i + 1}: ${line}`))
+    }
+    children.push(child)
+  })
+  return {
+    async stop() {
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve()
+              const kill = setTimeout(() => child.kill('SIGKILL'), 5_000)
+              child.once('exit', () => {
+                clearTimeout(kill)
+                resolve()
+              })
+              child.kill('SIGTERM')
+            }),
+        ),
+      )
+    },
+  }
+}
