@@ -12,6 +12,7 @@ export const GRAPHQL_SCALARS: Record<Exclude<ScalarKind, 'enum'>, string> = {
   boolean: 'Boolean',
   int: 'Int',
   int8: 'Int8',
+  timestamp: 'Timestamp',
 }
 
 const NUMERIC_OPS = ['', 'not', 'gt', 'lt', 'gte', 'lte', 'in', 'not_in'] as const
