@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
+import { aggregateSql, cumulativeSql, runningSql } from '../db/aggregate-sql'
 import {
-  type Aggregate,
   type AggregationModel,
   aggregationTable,
   INTERVALS,
@@ -53,46 +53,6 @@ export function closedBuckets({
 
 const ident = (s: string) => sql.raw(`"${s.replace(/"/g, '""')}"`)
 
-/** The aggregate over one bucket's data points (`d`), ordered by id for first and last as graph-node orders them. */
-function bucketValue(a: Aggregate): SQL {
-  const arg = a.arg ? sql`d.${ident(a.arg.column)}` : sql``
-  switch (a.fn) {
-    case 'sum':
-      return sql`sum(${arg})`
-    case 'count':
-      return sql`count(*)`
-    case 'min':
-      return sql`min(${arg})`
-    case 'max':
-      return sql`max(${arg})`
-    case 'first':
-      return sql`(array_agg(${arg} order by d.id))[1]`
-    case 'last':
-      return sql`(array_agg(${arg} order by d.id desc))[1]`
-  }
-}
-
-/**
- * A cumulative aggregate: the group's latest stored bucket (`p`) combined with this statement's buckets up to this one
- * (window `w`), so that one statement can roll up many buckets of a group in order.
- */
-function cumulativeValue(a: Aggregate): SQL {
-  const col = ident(a.field.column)
-  switch (a.fn) {
-    case 'sum':
-    case 'count':
-      return sql`coalesce(p.${col}, 0) + sum(b.${col}) over w`
-    case 'min':
-      return sql`least(p.${col}, min(b.${col}) over w)`
-    case 'max':
-      return sql`greatest(p.${col}, max(b.${col}) over w)`
-    case 'first':
-      return sql`coalesce(p.${col}, first_value(b.${col}) over w)`
-    case 'last':
-      return sql`b.${col}`
-  }
-}
-
 /**
  * Rolls up the data points of `buckets` into one interval's table of an aggregation, one row per bucket and dimension
  * values that have data points, each recorded at the block that closed its bucket (so a reorg removes it). The
@@ -119,11 +79,16 @@ export function rollupStatement({
       sql`, `,
     )
   const dimList = (prefix: string) => (dims.length ? sql`, ${list(dims, prefix)}` : sql``)
-  const bucketCols = aggregation.aggregates.map((a) => sql`${bucketValue(a)} as ${ident(a.field.column)}`)
+  const bucketCols = aggregation.aggregates.map((aggregate) => aggregateSql({ aggregate, alias: 'd' }))
   const cumulative = aggregation.aggregates.some((a) => a.cumulative)
-  const values = aggregation.aggregates.map((a) =>
-    a.cumulative ? cumulativeValue(a) : sql`b.${ident(a.field.column)}`,
-  )
+  // A cumulative aggregate combines the group's latest stored bucket (p) with this statement's buckets up to this one
+  // (window w), so that one statement can roll up many buckets of a group in order.
+  const values = aggregation.aggregates.map((aggregate) => {
+    const col = ident(aggregate.field.column)
+    if (!aggregate.cumulative) return sql`b.${col}`
+    const current = runningSql({ aggregate, value: sql`b.${col}` })
+    return cumulativeSql({ aggregate, previous: sql`p.${col}`, current })
+  })
   const prev = cumulative
     ? sql`left join lateral (select * from ${target} p where p.timestamp < b.timestamp${sql.join(
         dims.map((d) => sql` and p.${d} = b.${d}`),
