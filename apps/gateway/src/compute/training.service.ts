@@ -132,14 +132,14 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
     const live = this.latest.get(id)
     if (live) return live
     const row = await this.repository.find(id)
-    if (!row || row.kind !== 'training') throw new UnknownRequestError(`no training job with id ${id}`)
-    return fromRow(row)
+    if (row?.kind !== 'training') throw new UnknownRequestError(`no training job with id ${id}`)
+    return fromRow(row as ComputeRequestRow)
   }
 
   /** Calls `listener` with each update of job `id` from now on; returns the unsubscribe function. */
   subscribe(id: string, listener: Listener): () => void {
-    let set = this.listeners.get(id)
-    if (!set) this.listeners.set(id, (set = new Set()))
+    const set = this.listeners.get(id) ?? new Set<Listener>()
+    this.listeners.set(id, set)
     set.add(listener)
     return () => {
       set.delete(listener)

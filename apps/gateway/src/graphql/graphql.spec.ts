@@ -39,7 +39,7 @@ beforeAll(async () => {
   pastHash = (await net.publicClient.getBlock({ blockNumber: pastBlock })).hash
   unstored = pastBlock - 1n
   while (withEvents.has(unstored)) unstored--
-  corpus = buildCorpus({ head, past, pastHash })
+  corpus = buildCorpus({ schema: loadSchemaModel(), head, past, pastHash })
 }, 120_000)
 
 afterAll(async () => {
@@ -92,6 +92,11 @@ describe.each<DatabaseKind>(['postgres', 'pglite'])('the GraphQL endpoint on %s'
     await check(corpus.timeTravel)
   })
 
+  it('answers hourly and daily statistics and leaderboards as computed from the chain’s events and state', async () => {
+    expect(corpus.statistics.length).toBeGreaterThanOrEqual(35)
+    await check(corpus.statistics)
+  })
+
   it('runs one SQL statement per relation level, however many rows each level has', async () => {
     // Seven relations over four levels: jobs; provider, model; stakeEvents, rewards, model.jobs; rewards.epoch.
     const query = (first: number) => `{ jobs(first: ${first}, where: { provider_not: null }) { id
@@ -111,6 +116,13 @@ describe.each<DatabaseKind>(['postgres', 'pglite'])('the GraphQL endpoint on %s'
     )
     expect(Object.keys(aliased.body.data ?? {})).toHaveLength(4)
     expect(gw.statements).toHaveLength(1)
+    // Statistics: the buckets (rolled up and in progress) in one statement, each relation level in one more.
+    gw.resetStatements()
+    const stats = await gw.query(`{ providerStats(interval: hour, current: include, first: 1000) { rewards
+      provider { id jobs(first: 2) { id model { id } } } } }`)
+    expect(stats.body.errors).toBeUndefined()
+    expect((stats.body.data as { providerStats: unknown[] }).providerStats.length).toBeGreaterThan(10)
+    expect(gw.statements).toHaveLength(4)
   })
 
   it('answers _meta with the indexed head block, the deployment and the error flag', async () => {
@@ -169,6 +181,37 @@ describe.each<DatabaseKind>(['postgres', 'pglite'])('the GraphQL endpoint on %s'
     expect(hash.body.errors?.[0]).toMatchObject({
       message: `block.hash: no block with hash 0x${'ab'.repeat(32)} has been indexed`,
       extensions: { code: 'NOT_FOUND' },
+    })
+  })
+
+  it('refuses statistics queries without an interval or with filters graph-node does not offer, saying why', async () => {
+    const error = async (q: string) => {
+      const res = await gw.query(q)
+      expect(res.body.data ?? null, q).toBeNull()
+      expect(JSON.stringify(res.body.errors), q).not.toMatch(/stack|\.ts:\d+|\bat \w+ \(/)
+      return res.body.errors?.[0]
+    }
+    expect(await error('{ networkStats { fees } }')).toMatchObject({
+      message:
+        'Field "networkStats" argument "interval" of type "Aggregation_interval!" is required, but it was not provided.',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    })
+    expect((await error('{ networkStats(interval: week) { fees } }'))?.message).toBe(
+      'Value "week" does not exist in "Aggregation_interval" enum.',
+    )
+    expect((await error('{ networkStats(interval: day, where: { fees_gt: "1" }) { fees } }'))?.message).toMatch(
+      /Field "fees_gt" is not defined by type "NetworkStat_filter"/,
+    )
+    expect(
+      (await error('{ providerStats(interval: day, where: { provider_in: ["0x01"] }) { fees } }'))?.message,
+    ).toMatch(/Field "provider_in" is not defined by type "ProviderStat_filter"/)
+    expect(
+      await error('{ networkStats(interval: day, where: { timestamp_gte: "yesterday" }) { fees } }'),
+    ).toMatchObject({
+      message: expect.stringMatching(/Timestamp must be a decimal integer string, got "yesterday"/),
+    })
+    expect(await error('query($i: Aggregation_interval!) { networkStats(interval: $i) { fees } }')).toMatchObject({
+      message: expect.stringMatching(/Variable "\$i" of required type "Aggregation_interval!" was not provided/),
     })
   })
 
