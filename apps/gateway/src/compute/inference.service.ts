@@ -222,6 +222,7 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
             domain: identity.domain,
             task: sent.get(w.id) as InferMessage,
             provider: w.provider,
+            runtimeId: w.runtime.runtimeId,
             result: r,
           })
         },

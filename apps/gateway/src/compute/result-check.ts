@@ -6,24 +6,29 @@ import {
 } from '@computegraph/contracts/receipts'
 import { hashInferenceOutput, hashInferenceRequest } from '@computegraph/gpu-worker/canonical-bytes'
 import type { InferMessage, ResultMessage } from '@computegraph/gpu-worker/protocol'
-import { type Address, isAddressEqual } from 'viem'
+import { type Address, type Hex, isAddressEqual } from 'viem'
 import { InvalidResultError } from './router'
 
 /**
  * Accepts a worker's result only if its receipt commits to exactly this request and this output, names what was
- * asked (model, requester, job, price), and carries the provider's signature in the gateway's domain. Anything
- * else is the worker's fault, and the router tries another.
+ * asked (model, requester, job, price) and the runtime the worker advertised, has not expired, and carries the
+ * provider's signature in the gateway's domain. Anything else is the worker's fault, and the router tries another.
  */
 export async function checkInferenceResult({
   domain,
   task,
   provider,
+  runtimeId,
   result,
+  now = Date.now(),
 }: {
   domain: ReceiptDomain
   task: InferMessage
   provider: Address
+  /** The runtime id the worker advertised in its hello; unchecked when absent. */
+  runtimeId?: Hex
   result: ResultMessage
+  now?: number
 }): Promise<ComputeReceipt> {
   const fail = (what: string) => {
     throw new InvalidResultError(`worker ${provider} returned an unacceptable result: ${what}`)
@@ -48,6 +53,12 @@ export async function checkInferenceResult({
   if (receipt.jobId !== BigInt(task.jobId)) fail(`receipt.jobId ${receipt.jobId}, asked ${task.jobId}`)
   if (receipt.price !== BigInt(task.price)) fail(`receipt.price ${receipt.price}, agreed ${task.price}`)
   if (receipt.units !== BigInt(rows ?? 0)) fail(`receipt.units ${receipt.units} for ${rows} rows`)
+  if (runtimeId !== undefined && receipt.runtimeId !== runtimeId.toLowerCase()) {
+    fail(`receipt.runtimeId ${receipt.runtimeId}, the worker advertised ${runtimeId}`)
+  }
+  // An expired receipt proves nothing on-chain: JobMarket refuses it, and so would any verifier.
+  if (receipt.expiresAt <= BigInt(Math.floor(now / 1000))) fail(`receipt expired at ${receipt.expiresAt}`)
+  if (receipt.issuedAt > receipt.expiresAt) fail(`receipt.issuedAt ${receipt.issuedAt} is after its expiresAt`)
   const signature = await verifyReceiptSignature({ domain, receipt, signature: result.signature })
   if (!signature.valid) fail(`receipt signature: ${signature.reason}`)
   return receipt

@@ -71,9 +71,12 @@ export class Router {
     const policy = { maxQueuePerWorker: this.config.maxQueuePerWorker, unmeasuredLatencyMs: 1 }
     let attempts = 0
     let lastError: Error | undefined
+    // An attempt cut short by the request's deadline ends the request: timers may fire a little before Date.now()
+    // reaches the deadline, and the client should hear DEADLINE_EXCEEDED, not that the worker failed.
+    let cutByDeadline = false
     while (attempts < this.config.maxAttempts) {
       const now = Date.now()
-      if (now >= args.deadline) {
+      if (now >= args.deadline || cutByDeadline) {
         throw new ComputeDeadlineError(
           `no result within the request's deadline after ${attempts} attempt(s)` +
             (lastError ? `; last error: ${lastError.message}` : ''),
@@ -127,8 +130,8 @@ export class Router {
       tried.add(worker.id)
       attempts++
       args.onAttempt?.(attempts)
+      const timeoutMs = Math.max(1, Math.min(this.config.attemptTimeoutMs, args.deadline - now))
       try {
-        const timeoutMs = Math.max(1, Math.min(this.config.attemptTimeoutMs, args.deadline - now))
         const result = (await worker.run(args.task(worker), { timeoutMs, onProgress: args.onProgress })) as R
         await args.check({ worker, result })
         worker.recordOutcome({
@@ -153,6 +156,7 @@ export class Router {
           })
         }
         lastError = e
+        cutByDeadline = e.code === 'DEADLINE_EXCEEDED' && timeoutMs < this.config.attemptTimeoutMs
       }
     }
     throw new WorkerFailedError(

@@ -136,6 +136,7 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
             domain: identity.domain,
             task: sent.get(w.id) as InferMessage,
             provider: w.provider,
+            runtimeId: w.runtime.runtimeId,
             result: r,
           })
         },
