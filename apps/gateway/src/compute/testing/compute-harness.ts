@@ -30,7 +30,13 @@ export interface ComputeNetwork {
   keyOf(i: number): `0x${string}`
   workersUrl: string
   baseUrl: string
-  startWorker(args: { provider: number; extraArgs?: string[]; env?: Record<string, string> }): WorkerProcess
+  /** `gateway`: another gateway's worker URL (a restarted or separate gateway process); this one's by default. */
+  startWorker(args: {
+    provider: number
+    extraArgs?: string[]
+    env?: Record<string, string>
+    gateway?: string
+  }): WorkerProcess
   /** Resolves once `n` workers are admitted (for `providers`, when given). */
   waitForWorkers(n: number, timeoutMs?: number): Promise<void>
   pool(): WorkerPool
@@ -85,7 +91,7 @@ export async function startComputeNetwork({
     keyOf: (i) => ANVIL_KEYS[i] as `0x${string}`,
     workersUrl,
     baseUrl,
-    startWorker({ provider, extraArgs = [], env: workerEnv = {} }) {
+    startWorker({ provider, extraArgs = [], env: workerEnv = {}, gateway = workersUrl }) {
       const proc = spawn(
         process.execPath,
         [
@@ -93,7 +99,7 @@ export async function startComputeNetwork({
           'tsx',
           WORKER_MAIN,
           '--gateway',
-          workersUrl,
+          gateway,
           '--reconnect-min-ms',
           '100',
           '--reconnect-max-ms',

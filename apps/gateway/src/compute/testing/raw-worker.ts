@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { MANIFEST_FILE, parseManifest } from '@computegraph/gpu-worker/model-manifest'
+import {
+  type ChallengeMessage,
+  challengeText,
+  encodeMessage,
+  type GatewayMessage,
+  type HelloMessage,
+  parseGatewayMessage,
+  type WorkerMessage,
+} from '@computegraph/gpu-worker/protocol'
+import type { Address, Hex, LocalAccount } from 'viem'
+import { WebSocket } from 'ws'
+import { SHIPPED_MODELS_DIR } from '../model-catalog'
+
+export const SHIPPED_MODELS = parseManifest(
+  JSON.parse(readFileSync(path.join(SHIPPED_MODELS_DIR, MANIFEST_FILE), 'utf8')),
+).models
+
+/** The runtime id a CPU worker of this repository advertises (the receipt's runtimeId). */
+export const RAW_RUNTIME_ID = `0x${'5'.repeat(64)}` as Hex
+
+/**
+ * A hello as the worker CLI sends it, answering `challenge` for `provider`, signed by `signer` (the provider's own key
+ * unless a test forges it).
+ */
+export async function helloFor({
+  signer,
+  challenge,
+  provider = signer.address,
+  concurrency = 4,
+}: {
+  signer: LocalAccount
+  challenge: ChallengeMessage
+  provider?: Address
+  concurrency?: number
+}): Promise<HelloMessage> {
+  return {
+    type: 'hello',
+    version: challenge.version,
+    provider,
+    challengeNonce: challenge.nonce,
+    signature: await signer.signMessage({ message: challengeText({ challenge, provider }) }),
+    device: { kind: 'cpu', name: 'raw test client', memoryBytes: 1 << 30 },
+    runtime: { name: 'onnxruntime-node', version: 'test', executionProvider: 'cpu', runtimeId: RAW_RUNTIME_ID },
+    models: SHIPPED_MODELS,
+    concurrency,
+    maxBatchSize: 1,
+    maxWaitMs: 0,
+    pricePerUnit: '0',
+    training: { kinds: [], runtimeId: RAW_RUNTIME_ID },
+    software: 'raw-worker test client',
+  }
+}
+
+/** A bare WebSocket client on the gateway's worker path: every frame is the test's to choose. */
+export interface RawWorker {
+  ws: WebSocket
+  /** The challenge this connection was sent. */
+  challenge: ChallengeMessage
+  received: GatewayMessage[]
+  send(message: WorkerMessage): void
+  /** The first message of `type` (already received or future). */
+  next<T extends GatewayMessage['type']>(type: T, timeoutMs?: number): Promise<Extract<GatewayMessage, { type: T }>>
+  /** Calls `handler` for every message from now on (and for those already received). */
+  onMessage(handler: (message: GatewayMessage) => void): void
+  closed: Promise<{ code: number; reason: string }>
+  close(): void
+}
+
+export async function connectRawWorker(url: string): Promise<RawWorker> {
+  const ws = new WebSocket(url)
+  const received: GatewayMessage[] = []
+  const handlers: ((m: GatewayMessage) => void)[] = []
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  )
+  ws.on('error', () => {})
+  ws.on('message', (data) => {
+    const message = parseGatewayMessage(data as Buffer)
+    received.push(message)
+    for (const h of [...handlers]) h(message)
+  })
+  const raw: RawWorker = {
+    ws,
+    challenge: undefined as unknown as ChallengeMessage,
+    received,
+    send: (message) => ws.send(encodeMessage(message)),
+    next: (type, timeoutMs = 20_000) =>
+      new Promise((resolve, reject) => {
+        const found = received.find((m) => m.type === type)
+        if (found) return resolve(found as never)
+        const timer = setTimeout(() => reject(new Error(`raw worker: no ${type} in ${timeoutMs} ms`)), timeoutMs)
+        const handler = (m: GatewayMessage) => {
+          if (m.type !== type) return
+          clearTimeout(timer)
+          handlers.splice(handlers.indexOf(handler), 1)
+          resolve(m as never)
+        }
+        handlers.push(handler)
+        void closed.then(() => {
+          clearTimeout(timer)
+          reject(new Error(`raw worker: connection closed before a ${type}`))
+        })
+      }),
+    onMessage: (handler) => {
+      for (const m of received) handler(m)
+      handlers.push(handler)
+    },
+    closed,
+    close: () => ws.close(),
+  }
+  raw.challenge = await raw.next('challenge')
+  return raw
+}
