@@ -18,7 +18,7 @@ export const SHIPPED_MODELS = parseManifest(
   JSON.parse(readFileSync(path.join(SHIPPED_MODELS_DIR, MANIFEST_FILE), 'utf8')),
 ).models
 
-/** The runtime id a CPU worker of this repository advertises (the receipt's runtimeId). */
+/** A made-up runtime id for raw clients that never compute. */
 export const RAW_RUNTIME_ID = `0x${'5'.repeat(64)}` as Hex
 
 /**
@@ -30,11 +30,14 @@ export async function helloFor({
   challenge,
   provider = signer.address,
   concurrency = 4,
+  runtimeId = RAW_RUNTIME_ID,
 }: {
   signer: LocalAccount
   challenge: ChallengeMessage
   provider?: Address
   concurrency?: number
+  /** What the receipts of this worker will name (an InferenceEngine's `runtime.runtimeId` when it computes). */
+  runtimeId?: Hex
 }): Promise<HelloMessage> {
   return {
     type: 'hello',
@@ -43,7 +46,7 @@ export async function helloFor({
     challengeNonce: challenge.nonce,
     signature: await signer.signMessage({ message: challengeText({ challenge, provider }) }),
     device: { kind: 'cpu', name: 'raw test client', memoryBytes: 1 << 30 },
-    runtime: { name: 'onnxruntime-node', version: 'test', executionProvider: 'cpu', runtimeId: RAW_RUNTIME_ID },
+    runtime: { name: 'onnxruntime-node', version: 'test', executionProvider: 'cpu', runtimeId },
     models: SHIPPED_MODELS,
     concurrency,
     maxBatchSize: 1,
