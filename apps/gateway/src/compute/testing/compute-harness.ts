@@ -45,6 +45,69 @@ export interface ComputeNetwork {
   close(): Promise<void>
 }
 
+/** Registers anvil accounts 1…count as providers, each staked at twice the minimum. */
+export async function stakeProviders(net: LocalNetwork, count: number): Promise<Account[]> {
+  const act = actions(net)
+  const providers = net.accounts.slice(1, 1 + count)
+  for (const p of providers) {
+    await act.mint(p.address, MIN_STAKE * 10n)
+    await act.approve(p, net.addresses.staking, MIN_STAKE * 10n)
+    await act.register(p)
+    await act.stake(p, MIN_STAKE * 2n)
+  }
+  return providers
+}
+
+/** The real worker CLI in a child process, run with anvil's key of account `provider`, connecting to `gateway`. */
+export function startWorkerProcess({
+  gateway,
+  provider,
+  extraArgs = [],
+  env = {},
+}: {
+  gateway: string
+  provider: number
+  extraArgs?: string[]
+  env?: Record<string, string>
+}): WorkerProcess {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      WORKER_MAIN,
+      '--gateway',
+      gateway,
+      '--reconnect-min-ms',
+      '100',
+      '--reconnect-max-ms',
+      '500',
+      ...extraArgs,
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, WORKER_PRIVATE_KEY: ANVIL_KEYS[provider], ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let output = ''
+  proc.stdout?.on('data', (d) => {
+    output += d
+  })
+  proc.stderr?.on('data', (d) => {
+    output += d
+  })
+  return {
+    proc,
+    provider: privateKeyToAccount(ANVIL_KEYS[provider] as `0x${string}`),
+    output: () => output,
+    exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))),
+    kill: (signal = 'SIGKILL') => {
+      if (proc.exitCode === null) proc.kill(signal)
+    },
+  }
+}
+
 /**
  * anvil with the contracts, `providers` staked providers, and the real gateway (its indexer following the chain,
  * the compute router on, the deployer's key as the gateway's key) on a scratch database. Workers are the real
@@ -60,14 +123,7 @@ export async function startComputeNetwork({
   env?: Record<string, string>
 } = {}): Promise<ComputeNetwork> {
   const net = await startLocalNetwork({ params: { minStake: MIN_STAKE } })
-  const act = actions(net)
-  const providers = net.accounts.slice(1, 1 + count)
-  for (const p of providers) {
-    await act.mint(p.address, MIN_STAKE * 10n)
-    await act.approve(p, net.addresses.staking, MIN_STAKE * 10n)
-    await act.register(p)
-    await act.stake(p, MIN_STAKE * 2n)
-  }
+  const providers = await stakeProviders(net, count)
   const gateway = await startTestGateway({
     kind,
     net,
@@ -91,43 +147,8 @@ export async function startComputeNetwork({
     keyOf: (i) => ANVIL_KEYS[i] as `0x${string}`,
     workersUrl,
     baseUrl,
-    startWorker({ provider, extraArgs = [], env: workerEnv = {}, gateway = workersUrl }) {
-      const proc = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          WORKER_MAIN,
-          '--gateway',
-          gateway,
-          '--reconnect-min-ms',
-          '100',
-          '--reconnect-max-ms',
-          '500',
-          ...extraArgs,
-        ],
-        {
-          cwd: REPO_ROOT,
-          env: { ...process.env, WORKER_PRIVATE_KEY: ANVIL_KEYS[provider], ...workerEnv },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      )
-      let output = ''
-      proc.stdout?.on('data', (d) => {
-        output += d
-      })
-      proc.stderr?.on('data', (d) => {
-        output += d
-      })
-      const worker: WorkerProcess = {
-        proc,
-        provider: privateKeyToAccount(ANVIL_KEYS[provider] as `0x${string}`),
-        output: () => output,
-        exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))),
-        kill: (signal = 'SIGKILL') => {
-          if (proc.exitCode === null) proc.kill(signal)
-        },
-      }
+    startWorker({ gateway = workersUrl, ...args }) {
+      const worker = startWorkerProcess({ gateway, ...args })
       children.push(worker)
       return worker
     },
