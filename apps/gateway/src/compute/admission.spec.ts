@@ -122,6 +122,14 @@ describe('worker admission at the handshake', () => {
     expect((await raw.closed).code).toBe(REJECTED)
   })
 
+  it('drops an admitted worker that stops answering heartbeats', async () => {
+    const { raw, answer } = await handshake(account(1))
+    expect(answer.type).toBe('welcome')
+    await raw.next('ping')
+    expect(await raw.closed).toEqual({ code: 4009, reason: 'silent for 3 heartbeats' })
+    await waitFor('the worker leaves the pool', () => cn.pool().all().length === 0)
+  })
+
   it('refuses any other frame before the hello', async () => {
     const raw = await connectRawWorker(cn.workersUrl)
     raw.send({

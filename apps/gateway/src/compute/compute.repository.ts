@@ -92,11 +92,16 @@ export class ComputeRepository {
     return row
   }
 
+  /**
+   * Counts an attempt on an unfinished request. Callers fire this without waiting, so it may land after the request
+   * completed: it must not turn a finished request back into a running one, which the next gateway would resume.
+   */
   async markRunning(id: string, attempts: number): Promise<void> {
+    const t = computeRequestTable
     await this.db
-      .update(computeRequestTable)
+      .update(t)
       .set({ status: 'running', attempts, updatedAt: new Date() })
-      .where(eq(computeRequestTable.id, id))
+      .where(and(eq(t.id, id), inArray(t.status, ['queued', 'running'])))
   }
 
   async complete({ id, worker, result, attempts }: { id: string; worker: string; result: unknown; attempts: number }) {
