@@ -1,8 +1,8 @@
 // The compute router's cost: what the gateway adds to a worker's round trip (p50, p99), throughput through the
 // gateway with and without the worker's dynamic batching at 1, 16 and 64 concurrent clients beside onnxruntime called
 // in-process and the worker called directly, and receipts signed and verified per second. One-row requests of the
-// volatility MLP. anvil + a staked provider + the gateway as its own process (production settings, Postgres) + the
-// real worker CLI; the direct path is a minimal gateway side in this process speaking the worker protocol.
+// volatility MLP, and 256-row requests at 16 clients. anvil + a staked provider + the gateway as its own process
+// (production settings, Postgres) + the real worker CLI; the direct path is a minimal gateway side in this process speaking the worker protocol.
 // `npm run bench -- router` (BENCH_SECONDS per throughput cell, default 5; BENCH_LATENCY_REQUESTS, default 2000;
 // BENCH_NODE_ARGS for the gateway's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
 import { randomUUID } from 'node:crypto'
@@ -45,17 +45,32 @@ import { TEST_POSTGRES_URL } from '../apps/gateway/src/db/testing'
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 2_000)
 const WARMUP = 200
-const CONCURRENCY = [1, 16, 64]
+// One-row requests at each concurrency, then large requests, where the per-request costs are shared by many rows.
+const CELLS = [
+  { rows: 1, clients: 1 },
+  { rows: 1, clients: 16 },
+  { rows: 1, clients: 64 },
+  { rows: 256, clients: 16 },
+]
 const RECEIPTS = 2_000
 const MODES = [
-  { name: 'batching on', args: ['--max-batch', '64', '--max-wait-ms', '2'], engine: { maxBatchSize: 64, maxWaitMs: 2 } },
+  {
+    name: 'batching on',
+    args: ['--max-batch', '64', '--max-wait-ms', '2'],
+    engine: { maxBatchSize: 64, maxWaitMs: 2 },
+  },
   { name: 'batching off', args: ['--max-batch', '1', '--max-wait-ms', '0'], engine: { maxBatchSize: 1, maxWaitMs: 0 } },
 ] as const
 
 const ROW = [0.01, 0.03, -0.05, 0.8, 1.1, 0.7, 0.02, 55]
 const models = await loadModelDirectory({ dir: SHIPPED_MODELS_DIR })
 const MLP = models.find((m) => m.entry.name === 'volatility-mlp')?.entry.id as `0x${string}`
-const input = { dtype: 'float32' as const, shape: [1, 8], data: Float32Array.from(ROW) }
+const tensorOf = (rows: number) => ({
+  dtype: 'float32' as const,
+  shape: [rows, 8],
+  data: Float32Array.from({ length: rows * 8 }, (_, i) => ROW[i % 8] as number),
+})
+const input = tensorOf(1)
 
 function percentile(sorted: number[], p: number) {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN
@@ -132,7 +147,7 @@ async function directGateway() {
       new Promise<void>((resolve) => {
         welcomed = resolve
       }),
-    infer: () =>
+    infer: (tensor = input) =>
       new Promise<ResultMessage>((resolve) => {
         const requestId = randomUUID()
         pending.set(requestId, resolve)
@@ -140,7 +155,7 @@ async function directGateway() {
           type: 'infer',
           requestId,
           modelId: MLP,
-          input,
+          input: tensor,
           parameters: {},
           requester: '0x0000000000000000000000000000000000000000',
           jobId: '0',
@@ -168,8 +183,14 @@ async function waitForWorker(base: string, maxBatchSize: number) {
   throw new Error('the worker did not join the gateway within 60 s')
 }
 
-const body = JSON.stringify({ model: 'volatility-mlp', input: [ROW] })
-async function viaGateway(base: string) {
+const bodies = new Map(
+  CELLS.map(({ rows }) => [
+    rows,
+    JSON.stringify({ model: 'volatility-mlp', input: Array.from({ length: rows }, () => ROW) }),
+  ]),
+)
+async function viaGateway(base: string, rows = 1) {
+  const body = bodies.get(rows)
   const res = await fetch(`${base}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
   if (res.status !== 200) throw new Error(`gateway answered ${res.status}: ${await res.text()}`)
   await res.json()
@@ -180,7 +201,7 @@ await stakeProviders(net, 1)
 const dir = await mkdtemp(path.join(tmpdir(), 'cg-bench-router-'))
 const scratch = await createScratchDatabase(TEST_POSTGRES_URL)
 let gateway: GatewayProcess | undefined
-const rows: string[] = []
+const tableRows: string[] = []
 const latencyRows: string[] = []
 try {
   const deploymentFile = path.join(dir, 'deployment.json')
@@ -202,37 +223,58 @@ try {
   for (const mode of MODES) {
     const engine = await InferenceEngine.create({ device: 'cpu', models, concurrency: 1, ...mode.engine })
     const inProcess: number[] = []
-    for (const clients of CONCURRENCY) inProcess.push(await throughput(clients, () => engine.infer({ modelId: MLP, input })))
+    for (const { rows, clients } of CELLS) {
+      const tensor = tensorOf(rows)
+      inProcess.push(rows * (await throughput(clients, () => engine.infer({ modelId: MLP, input: tensor }))))
+    }
     const lat = mode.name === 'batching off' ? await latency(() => engine.infer({ modelId: MLP, input })) : undefined
     await engine.close()
 
     const joined = direct.nextWorker()
-    let worker = startWorkerProcess({ gateway: direct.url, provider: 1, extraArgs: [...mode.args, '--log-level', 'error'] })
+    let worker = startWorkerProcess({
+      gateway: direct.url,
+      provider: 1,
+      extraArgs: [...mode.args, '--log-level', 'error'],
+    })
     await joined
     const directRps: number[] = []
-    const directLat = mode.name === 'batching off' ? await latency(direct.infer) : undefined
-    for (const clients of CONCURRENCY) directRps.push(await throughput(clients, direct.infer))
+    const directLat = mode.name === 'batching off' ? await latency(() => direct.infer()) : undefined
+    for (const { rows, clients } of CELLS) {
+      const tensor = tensorOf(rows)
+      directRps.push(rows * (await throughput(clients, () => direct.infer(tensor))))
+    }
     await stopWorker(worker)
 
-    worker = startWorkerProcess({ gateway: gateway.workersUrl, provider: 1, extraArgs: [...mode.args, '--log-level', 'error'] })
+    worker = startWorkerProcess({
+      gateway: gateway.workersUrl,
+      provider: 1,
+      extraArgs: [...mode.args, '--log-level', 'error'],
+    })
     await waitForWorker(base, mode.engine.maxBatchSize)
     const gatewayLat = mode.name === 'batching off' ? await latency(() => viaGateway(base)) : undefined
     const gatewayRps: number[] = []
-    for (const clients of CONCURRENCY) gatewayRps.push(await throughput(clients, () => viaGateway(base)))
+    for (const { rows, clients } of CELLS)
+      gatewayRps.push(rows * (await throughput(clients, () => viaGateway(base, rows))))
     await stopWorker(worker)
 
-    console.error(`${mode.name}: in-process ${inProcess.map((r) => r.toFixed(0))}, direct ${directRps.map((r) => r.toFixed(0))}, gateway ${gatewayRps.map((r) => r.toFixed(0))} req/s`)
-    CONCURRENCY.forEach((clients, i) => {
+    console.error(
+      `${mode.name}: in-process ${inProcess.map((r) => r.toFixed(0))}, direct ${directRps.map((r) => r.toFixed(0))}, gateway ${gatewayRps.map((r) => r.toFixed(0))} rows/s`,
+    )
+    CELLS.forEach(({ rows, clients }, i) => {
       const g = gatewayRps[i] as number
       const p = inProcess[i] as number
-      rows.push(
-        `| ${mode.name} | ${clients} | ${p.toFixed(0)} | ${(directRps[i] as number).toFixed(0)} | ${g.toFixed(0)} | ${((100 * g) / p).toFixed(1)}% |`,
+      tableRows.push(
+        `| ${mode.name} | ${rows} | ${clients} | ${p.toFixed(0)} | ${(directRps[i] as number).toFixed(0)} | ${g.toFixed(0)} | ${((100 * g) / p).toFixed(1)}% |`,
       )
     })
     if (lat && directLat && gatewayLat) {
       latencyRows.push(`| onnxruntime in-process | ${lat.p50.toFixed(3)} | ${lat.p99.toFixed(3)} | |`)
-      latencyRows.push(`| worker called directly (WebSocket) | ${directLat.p50.toFixed(3)} | ${directLat.p99.toFixed(3)} | |`)
-      latencyRows.push(`| through the gateway (POST /v1/infer) | ${gatewayLat.p50.toFixed(3)} | ${gatewayLat.p99.toFixed(3)} | |`)
+      latencyRows.push(
+        `| worker called directly (WebSocket) | ${directLat.p50.toFixed(3)} | ${directLat.p99.toFixed(3)} | |`,
+      )
+      latencyRows.push(
+        `| through the gateway (POST /v1/infer) | ${gatewayLat.p50.toFixed(3)} | ${gatewayLat.p99.toFixed(3)} | |`,
+      )
       latencyRows.push(
         `| **gateway-added** | **${(gatewayLat.p50 - directLat.p50).toFixed(3)}** | **${(gatewayLat.p99 - directLat.p99).toFixed(3)}** | ≤ 1 ms p50, ≤ 5 ms p99 |`,
       )
@@ -271,17 +313,21 @@ try {
   const verifyRate = RECEIPTS / ((performance.now() - t0) / 1000)
 
   console.log(
-    `volatility-mlp, one row per request; ${SECONDS} s per throughput cell, ${LATENCY_REQUESTS} sequential requests for latency; gateway with Postgres, spot checks off\n`,
+    `volatility-mlp; ${SECONDS} s per throughput cell, ${LATENCY_REQUESTS} sequential requests for latency; gateway with Postgres, spot checks off\n`,
   )
   console.log('Latency, one client, worker without batching (--max-batch 1):\n')
   console.log('| path | p50 ms | p99 ms | DESIGN target |')
   console.log('| --- | ---: | ---: | --- |')
   for (const row of latencyRows) console.log(row)
-  console.log('\nThroughput, requests (= rows) per second:\n')
-  console.log('| worker | clients | onnxruntime in-process | worker direct | through gateway | gateway / in-process |')
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
-  for (const row of rows) console.log(row)
-  console.log(`\nReceipts, one core: ${signRate.toFixed(0)} signed/s, ${verifyRate.toFixed(0)} verified/s (${RECEIPTS} each)`)
+  console.log('\nThroughput, rows per second (requests per second × rows per request):\n')
+  console.log(
+    '| worker | rows/request | clients | onnxruntime in-process | worker direct | through gateway | gateway / in-process |',
+  )
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const row of tableRows) console.log(row)
+  console.log(
+    `\nReceipts, one core: ${signRate.toFixed(0)} signed/s, ${verifyRate.toFixed(0)} verified/s (${RECEIPTS} each)`,
+  )
 } finally {
   await gateway?.kill('SIGTERM')
   await scratch.drop()
