@@ -1,4 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common'
+import { VerificationModule } from './compute/verification/verification.module'
+import { VERIFICATION_SCHEMA } from './compute/verification/verification.schema'
 import type { Config } from './config/config'
 import { ConfigModule } from './config/config.module'
 import { DbModule } from './db/db.module'
@@ -16,7 +18,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DbModule,
         IndexerModule,
-        GraphqlModule.forRoot(),
+        GraphqlModule.forRoot({ imports: [VerificationModule], extensions: [VERIFICATION_SCHEMA] }),
         ...(config.metrics.enabled ? [MetricsModule] : []),
       ],
       controllers: [HealthController],
