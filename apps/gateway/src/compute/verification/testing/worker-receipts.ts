@@ -20,7 +20,7 @@ import {
 } from '@computegraph/gpu-worker'
 import type { Account, Address } from 'viem'
 import { hashEvidence, NO_EVIDENCE_HASH } from '../evidence'
-import type { AttestationEvidence, ReceiptBundle } from '../receipt-bundle'
+import type { AttestationEvidence, BundleRequest, ReceiptBundle } from '../receipt-bundle'
 
 const MODELS_DIR = fileURLToPath(new URL('../../../../../../gpu-worker/models', import.meta.url))
 
@@ -54,6 +54,12 @@ export class TestWorker {
     return this.account.address
   }
 
+  /** The request body `infer` sends for these rows and seed. */
+  request({ rows = 3, seed = 5 }: { rows?: number; seed?: number } = {}): BundleRequest {
+    const data = generateDataset({ name: 'market-direction', rows, seed }).features
+    return { modelId: this.model.entry.id, input: { dtype: 'float32', shape: [rows, 8], data }, parameters: {} }
+  }
+
   /** Runs one request and returns the bundle the gateway would hand out (no attestation). */
   async infer({
     domain,
@@ -72,11 +78,7 @@ export class TestWorker {
     price?: bigint
     faulty?: boolean
   }): Promise<ReceiptBundle> {
-    const input = {
-      dtype: 'float32' as const,
-      shape: [rows, 8],
-      data: generateDataset({ name: 'market-direction', rows, seed }).features,
-    }
+    const { input } = this.request({ rows, seed })
     const result = await runInference({
       engine: this.engine,
       signer: this.signer,
