@@ -8,8 +8,15 @@ import {
 } from '@computegraph/contracts/receipts'
 import { type Hex, keccak256, recoverTypedDataAddress, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { describe, expect, it } from 'vitest'
-import { RECOVERY_BACKEND, receiptDigest, recoverDigestSigner } from './receipt-crypto'
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  keccakBytes,
+  keccakHex,
+  keccakReady,
+  RECOVERY_BACKEND,
+  receiptDigest,
+  recoverDigestSigner,
+} from './receipt-crypto'
 
 const account = privateKeyToAccount(ANVIL_KEYS[1])
 const MAX64 = 2n ** 64n - 1n
@@ -38,6 +45,26 @@ function receipts(): ComputeReceipt[] {
   }
   return out
 }
+
+beforeAll(async () => {
+  await keccakReady
+})
+
+describe('keccakHex', () => {
+  it('equals viem’s keccak256 on every length around the 136-byte block boundary', () => {
+    for (const n of [0, 1, 31, 32, 65, 66, 135, 136, 137, 271, 272, 416, 4096]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff)
+      expect(keccakHex(data)).toBe(keccak256(data))
+    }
+  })
+
+  it('hands out digests that later hashing does not overwrite', () => {
+    const first = keccakBytes(Uint8Array.of(1))
+    const copy = first.slice()
+    keccakBytes(Uint8Array.of(2))
+    expect(first).toEqual(copy)
+  })
+})
 
 describe('receiptDigest', () => {
   it('equals the EIP-712 digest viem computes (and JobMarket, per the contracts’ parity test) for every receipt', () => {

@@ -1,7 +1,6 @@
 import {
   type ComputeReceipt,
   hashAttestation,
-  hashBytes,
   RECEIPT_DOMAIN_NAME,
   RECEIPT_DOMAIN_VERSION,
   type ReceiptDomain,
@@ -13,7 +12,7 @@ import { type Address, type Hex, isAddressEqual } from 'viem'
 import { compareOutputs, hashEvidence, NO_EVIDENCE_HASH } from './evidence'
 import type { ReceiptBundle, SignedExecution, VerificationName } from './receipt-bundle'
 import { verificationName } from './receipt-bundle'
-import { receiptDigest, recoverDigestSigner } from './receipt-crypto'
+import { keccakHex, keccakReady, receiptDigest, recoverDigestSigner } from './receipt-crypto'
 
 /** JobMarket.MAX_CLOCK_SKEW: a receipt may be issued this far ahead of the verifier's clock. */
 export const MAX_CLOCK_SKEW_SECONDS = 300n
@@ -101,7 +100,7 @@ const skip = (name: CheckName, reason: string): ReceiptCheck => ({ name, status:
 
 function bodyHash({ encode, what }: { encode: () => Uint8Array; what: string }): { hash: Hex } | { error: string } {
   try {
-    return { hash: hashBytes(encode()) }
+    return { hash: keccakHex(encode()) }
   } catch (error) {
     return { error: `the ${what} body cannot be encoded: ${(error as Error).message}` }
   }
@@ -468,6 +467,7 @@ export async function verifyReceiptBundle({
   lookups = {},
   maxClockSkew = MAX_CLOCK_SKEW_SECONDS,
 }: VerifyReceiptArgs): Promise<ReceiptVerification> {
+  await keccakReady
   const { receipt } = bundle
   const digest = receiptDigest({ domain: bundle.domain, receipt })
   const jobPromise = receipt.jobId !== 0n && lookups.job ? lookups.job({ jobId: receipt.jobId }) : undefined
