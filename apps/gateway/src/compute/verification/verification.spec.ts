@@ -52,16 +52,18 @@ beforeAll(async () => {
   deploymentFile = path.join(dir, 'deployment.json')
   await writeDeployment(deploymentFile, net.deployment)
   const act = actions(net)
-  const [admin, a, b, c, d, stranger, client] = net.accounts as Account[]
+  const [admin, a, b, c, d, stranger, client, e] = net.accounts as Account[]
   const { domain } = net
   const worker = (account: Account, clock: bigint, nonceStart?: bigint) =>
     new TestWorker(account, engine, model, { clock, nonceStart })
 
-  // A, B and C staked 5,000 (minimum 1,000); then C unbonds 4,500 and B is slashed 4,500; then D joins.
-  for (const p of [a, b, c]) await act.onboardProvider(p as Account, parseEther('5000'))
+  // A, B, C and E staked 5,000 (minimum 1,000); then C and E unbond 4,500 and B is slashed 4,500; then D joins;
+  // after the receipts' times, E tops its stake up again.
+  for (const p of [a, b, c, e]) await act.onboardProvider(p as Account, parseEther('5000'))
   const stakedAt = (await act.latestTimestamp()) + 500n
   await advanceTime(net, 1_000n)
   await act.requestUnstake(c as Account, parseEther('4500'))
+  await act.requestUnstake(e as Account, parseEther('4500'))
   await act.slash(
     admin as Account,
     (b as Account).address,
@@ -72,6 +74,10 @@ beforeAll(async () => {
   await act.onboardProvider(d as Account, parseEther('5000'))
   const laterAt = (await act.latestTimestamp()) + 500n
   await advanceTime(net, 1_000n)
+  await act.mint((e as Account).address, parseEther('4500'))
+  await act.approve(e as Account, net.addresses.staking, parseEther('4500'))
+  await act.stake(e as Account, parseEther('4500'))
+  if (!(await reads(net).isEligible((e as Account).address))) throw new Error('E should be eligible again')
 
   const requester = (client as Account).address
   const at = (bundle: ReceiptBundle) => bundle.receipt.issuedAt + 10n
@@ -102,6 +108,11 @@ beforeAll(async () => {
     ['stake'],
   )
   await add('that provider once staked', await worker(d as Account, laterAt).infer({ domain, requester }), [])
+  await add(
+    'a provider below the minimum at issuedAt, staked again since',
+    await worker(e as Account, laterAt).infer({ domain, requester }),
+    ['stake'],
+  )
   await add('an address never registered', await worker(stranger as Account, laterAt).infer({ domain, requester }), [
     'stake',
   ])
@@ -177,11 +188,12 @@ const cliArgs = (c: Case) => [
   c.at.toString(),
 ]
 
-// One case per kind of verdict: each CLI run is a process start (about 2 s here), so not all fifteen.
+// One case per kind of verdict: each CLI run is a process start (about 2 s here), so not all sixteen.
 const CLI_CASES = [
   'a staked provider',
   'a provider after unbonding below the minimum',
   'a provider who registered and staked only after issuedAt',
+  'a provider below the minimum at issuedAt, staked again since',
   'a provider staked then, slashed later',
   'a price changed after signing',
   'an expired receipt',
@@ -228,7 +240,7 @@ describe.each(['postgres', 'pglite'] as const)('receipt verification on %s', (ki
   })
 
   it('gives each receipt its verdict, failing exactly the checks its flaw concerns', async () => {
-    expect(cases).toHaveLength(15)
+    expect(cases).toHaveLength(16)
     for (const c of cases) {
       const report = await verifyByGraphql(gateway, c)
       graphql.set(c.name, report)
