@@ -203,8 +203,8 @@ const CLI_CASES = [
 ]
 
 /** The CLI's verdicts, as the GraphQL API gave them: same checks, statuses and reasons; exit 0 or 1. */
-async function expectCliAgrees(env: Record<string, string>, graphql: Map<string, GraphqlReport>) {
-  for (const c of CLI_CASES.map(byName)) {
+async function expectCliAgrees(env: Record<string, string>, graphql: Map<string, GraphqlReport>, names = CLI_CASES) {
+  for (const c of names.map(byName)) {
     const { code, stdout, stderr } = await runVerifyCli({ args: cliArgs(c), env })
     expect(stderr, c.name).toBe('')
     const report = JSON.parse(stdout)
@@ -349,10 +349,15 @@ describe.each(['postgres', 'pglite'] as const)('receipt verification on %s', (ki
       )
     })
 
-    it('gives the same verdicts through the CLI once the gateway has stopped', async () => {
+    it('gives the same verdicts through the CLI, from the PGlite folder, once the gateway has stopped', async () => {
       await gateway.close()
       gateway = undefined as never
-      await expectCliAgrees(env, graphql)
+      // Postgres runs every CLI case; here, one per outcome of the indexed lookups (stake, jobs, nonces).
+      await expectCliAgrees(env, graphql, [
+        'a staked provider',
+        'a provider after unbonding below the minimum',
+        'a second receipt for the paid job',
+      ])
     }, 180_000)
   }
 })
