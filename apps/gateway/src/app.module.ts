@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common'
 import { COMPUTE_SCHEMA } from './compute/compute.graphql'
 import { ComputeModule } from './compute/compute.module'
+import { VerificationModule } from './compute/verification/verification.module'
+import { VERIFICATION_SCHEMA } from './compute/verification/verification.schema'
 import type { Config } from './config/config'
 import { ConfigModule } from './config/config.module'
 import { DbModule } from './db/db.module'
@@ -18,7 +20,10 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DbModule,
         IndexerModule,
-        GraphqlModule.forRoot({ imports: [ComputeModule], extensions: [COMPUTE_SCHEMA] }),
+        GraphqlModule.forRoot({
+          imports: [ComputeModule, VerificationModule],
+          extensions: [COMPUTE_SCHEMA, VERIFICATION_SCHEMA],
+        }),
         ...(config.metrics.enabled ? [MetricsModule] : []),
       ],
       controllers: [HealthController],

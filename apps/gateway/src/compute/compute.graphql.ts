@@ -204,7 +204,7 @@ function toApi(outcome: InferenceOutcome | QueuedOutcome) {
     output: rows(outcome.output.shape, outcome.output.data),
     outputShape: outcome.output.shape,
     receipt: JSON.stringify(outcome.receipt),
-    receiptDigest: outcome.receipt.attestation.attestation.receiptDigest,
+    receiptDigest: outcome.receipt.attestation?.attestation.receiptDigest ?? null,
     worker: outcome.worker.provider.toLowerCase(),
     attempts: outcome.attempts,
   }

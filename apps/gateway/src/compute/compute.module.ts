@@ -15,11 +15,13 @@ import { ModelCatalog } from './model-catalog'
 import { SPOT_CHECKER } from './spot-check'
 import { SpotCheckService } from './spot-check.service'
 import { TrainingService } from './training.service'
+import { VerificationModule } from './verification/verification.module'
 import { WorkerGatewayService } from './worker-gateway.service'
 import { WorkerPool } from './worker-pool'
 
 /** Routing inference and training to staked workers: admission, selection, the queue, receipts, spot checks. */
 @Module({
+  imports: [VerificationModule],
   controllers: [ComputeController],
   providers: [
     { provide: COMPUTE_IDENTITY, inject: [CONFIG], useFactory: (config: Config) => loadComputeIdentity(config) },

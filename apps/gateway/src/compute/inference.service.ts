@@ -22,6 +22,7 @@ import { attest, type ResultBundle, resultBundle } from './result-bundle'
 import { checkInferenceResult } from './result-check'
 import { clampDeadlineMs, Router } from './router'
 import { SPOT_CHECKER, type SpotChecker } from './spot-check'
+import { ReceiptRepository } from './verification/receipt.repository'
 import { type LiveWorker, WorkerPool } from './worker-pool'
 
 /** The request as stored and as workers receive it. */
@@ -75,6 +76,7 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(WorkerPool) pool: WorkerPool,
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(SPOT_CHECKER) private readonly spotChecker: SpotChecker,
+    @Inject(ReceiptRepository) private readonly receipts: ReceiptRepository,
   ) {
     this.router = new Router(pool, config.compute)
   }
@@ -229,18 +231,27 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
       })
       const checked = receipt as NonNullable<typeof receipt>
       const model = this.catalog.resolve(body.modelId) as ModelEntry
+      const bundle = resultBundle({
+        identity,
+        receipt: checked,
+        signature: result.signature,
+        request: { modelId: body.modelId, input, parameters: body.parameters },
+        output: result.output,
+        attestation: await attest({ identity, receipt: checked, verification: Verification.SIGNATURE_ONLY }),
+      })
+      // The receipt store is the replay check's memory: a worker reusing a nonce is refused, not believed.
+      const recorded = await this.receipts.record(bundle.bundle)
+      if (recorded.status === 'nonce-reused-with-different-digest') {
+        throw new WorkerFailedError(
+          `worker ${worker.provider} reused nonce ${checked.nonce} (receipt ${recorded.existingDigest}); result refused`,
+        )
+      }
       const outcome: InferenceOutcome = {
         requestId: id,
         status: 'completed',
         model: { id: model.id, name: model.name },
         output: { shape: result.output.shape, data: Array.from(result.output.data) },
-        receipt: resultBundle({
-          identity,
-          receipt: checked,
-          result,
-          request: { modelId: body.modelId, input, parameters: body.parameters },
-          attestation: await attest({ identity, receipt: checked, verification: Verification.SIGNATURE_ONLY }),
-        }),
+        receipt: bundle.json,
         worker: {
           id: worker.id,
           provider: getAddress(worker.provider),

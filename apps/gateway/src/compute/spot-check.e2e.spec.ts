@@ -151,20 +151,21 @@ describe('spot checks of a worker that returns wrong outputs for a share of requ
     }
   })
 
-  it('attests REEXECUTED_MATCH for matched checks and DISPUTED with the evidence hash for caught ones', async () => {
+  it('attests REEXECUTED_MATCH for matched checks, DISPUTED with the evidence hash when the answering worker was caught, and no more than signature-only when only the checker was', async () => {
     const domain = receiptDomain({ chainId: cn.net.deployment.chainId, jobMarket: cn.net.addresses.jobMarket })
     const gateway = cn.net.accounts[0]?.address as Address
     for (const s of stored) {
       const { attestation, signature, gateway: signer } = s.receipt.attestation
       const status = s.spotCheck?.status
+      const disputed = status === 'mismatched' && s.worker.provider === faulty
       const expected =
         status === 'matched'
           ? Verification.REEXECUTED_MATCH
-          : status === 'mismatched'
+          : disputed
             ? Verification.DISPUTED
             : Verification.SIGNATURE_ONLY
       expect(attestation.verification).toBe(expected)
-      if (status) {
+      if (status === 'matched' || disputed) {
         expect(attestation.evidenceHash).toBe(s.spotCheck?.evidenceHash)
         expect(attestation.evidenceHash).not.toBe(ZERO_HASH)
       } else {

@@ -14,7 +14,14 @@ import { attest } from './result-bundle'
 import { checkInferenceResult } from './result-check'
 import { clampDeadlineMs, Router } from './router'
 import { compareOutputs, faultyByReferee, Referee, type SpotChecker, spotCheckEvidence } from './spot-check'
+import { type BundleAttestation, parseReceiptBundle, receiptBundleToJson } from './verification/receipt-bundle'
 import { type LiveWorker, WorkerPool } from './worker-pool'
+
+/** The outcome with its bundle's attestation replaced. */
+function withAttestation(outcome: InferenceOutcome, attestation: BundleAttestation): InferenceOutcome {
+  const bundle = parseReceiptBundle(outcome.receipt)
+  return { ...outcome, receipt: receiptBundleToJson({ ...bundle, attestation }) }
+}
 
 /** What happened to one spot check; kept with the request's result. */
 export interface SpotCheckRecord {
@@ -146,41 +153,37 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
       return this.record(requestId, outcome, { status: 'skipped', reason: (error as Error).message })
     }
     this.counts.checked++
-    const firstSide = { receipt: result.receipt, signature: result.signature, output: result.output }
+    const receipt = receiptFromJson(result.receipt)
+    const firstSide = { receipt, signature: result.signature, output: result.output }
     const secondSide = {
-      receipt: second.result.receipt,
+      receipt: receiptFromJson(second.result.receipt),
       signature: second.result.signature,
       output: second.result.output,
     }
-    const receipt = receiptFromJson(result.receipt)
     const comparison = compareOutputs({ a: result.output, b: second.result.output, tolerance: model.tolerance })
     if (comparison.match) {
       this.counts.matched++
-      const { evidence, evidenceHash } = spotCheckEvidence({ first: firstSide, second: secondSide })
-      const attestation = await attest({
-        identity,
-        receipt,
-        verification: Verification.REEXECUTED_MATCH,
-        evidenceHash,
-        evidence,
+      const { evidence, evidenceHash } = spotCheckEvidence({
+        first: firstSide,
+        second: secondSide,
+        tolerance: model.tolerance,
+        match: true,
       })
-      return this.record(
-        requestId,
-        { ...outcome, receipt: { ...outcome.receipt, attestation } },
-        {
-          status: 'matched',
-          checker: getAddress(second.worker.provider),
-          bitwise: comparison.bitwise,
-          evidenceHash,
-        },
-      )
+      const attestation = await attest({ identity, receipt, verification: Verification.REEXECUTED_MATCH, evidence })
+      return this.record(requestId, withAttestation(outcome, attestation), {
+        status: 'matched',
+        checker: getAddress(second.worker.provider),
+        bitwise: comparison.bitwise,
+        evidenceHash,
+      })
     }
     this.counts.mismatched++
     const referee = await this.referee.run({ model, input: task.input })
     const { evidence, evidenceHash } = spotCheckEvidence({
       first: firstSide,
       second: secondSide,
-      referee: referee ?? undefined,
+      tolerance: model.tolerance,
+      match: false,
     })
     const faulty = referee
       ? faultyByReferee({
@@ -195,23 +198,24 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
       const tx = await this.slash({ provider: w.provider, evidenceHash, jobId: w === worker ? BigInt(task.jobId) : 0n })
       if (tx) transactions.push(tx)
     }
-    const attestation = await attest({ identity, receipt, verification: Verification.DISPUTED, evidenceHash, evidence })
+    // The client's receipt is disputed only when its own worker is at fault (or the referee could not run); when
+    // only the checker was wrong, the original output stands and its attestation claims no more than before.
+    const originalFaulty = !referee || faulty.includes(worker)
+    const attestation = originalFaulty
+      ? await attest({ identity, receipt, verification: Verification.DISPUTED, evidence })
+      : undefined
     this.logger.warn(
       `request ${requestId}: outputs of ${worker.provider} and ${second.worker.provider} disagree at element ` +
         `${comparison.at} (${comparison.a} vs ${comparison.b}); at fault: ${faulty.map((w) => w.provider).join(', ') || 'undetermined'}`,
     )
-    await this.record(
-      requestId,
-      { ...outcome, receipt: { ...outcome.receipt, attestation } },
-      {
-        status: 'mismatched',
-        checker: getAddress(second.worker.provider),
-        faulty: faulty.map((w) => getAddress(w.provider)),
-        evidenceHash,
-        transactions,
-        ...(referee ? {} : { reason: 'the gateway holds no copy of the model to referee; nobody slashed' }),
-      },
-    )
+    await this.record(requestId, attestation ? withAttestation(outcome, attestation) : outcome, {
+      status: 'mismatched',
+      checker: getAddress(second.worker.provider),
+      faulty: faulty.map((w) => getAddress(w.provider)),
+      evidenceHash,
+      transactions,
+      ...(referee ? {} : { reason: 'the gateway holds no copy of the model to referee; nobody slashed' }),
+    })
   }
 
   private async slash({ provider, evidenceHash, jobId }: { provider: Hex; evidenceHash: Hex; jobId: bigint }) {

@@ -1,7 +1,7 @@
 import type { Tensor } from '@computegraph/gpu-worker/tensor'
-import { keccak256, toBytes } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { compareOutputs, faultyByReferee, spotCheckEvidence } from './spot-check'
+import { hashEvidence } from './verification/evidence'
 
 const tensor = (...data: number[]): Tensor => ({
   dtype: 'float32',
@@ -77,47 +77,49 @@ describe('faultyByReferee', () => {
 })
 
 describe('spotCheckEvidence', () => {
-  const receipt = { requestHash: `0x${'1'.repeat(64)}`, worker: '0x0000000000000000000000000000000000000001' }
-  const first = { receipt, signature: '0xaa' as const, output: tensor(0.3) }
+  const receipt = (worker: `0x${string}`, nonce: bigint) => ({
+    requestHash: `0x${'1'.repeat(64)}` as const,
+    outputHash: `0x${'2'.repeat(64)}` as const,
+    modelId: `0x${'3'.repeat(64)}` as const,
+    runtimeId: `0x${'4'.repeat(64)}` as const,
+    requester: '0x0000000000000000000000000000000000000009' as const,
+    worker,
+    jobId: 0n,
+    units: 1n,
+    price: 2n,
+    issuedAt: 1_700_000_000n,
+    expiresAt: 1_700_086_400n,
+    nonce,
+  })
+  const first = {
+    receipt: receipt('0x0000000000000000000000000000000000000001', 1n),
+    signature: '0xaa' as const,
+    output: tensor(0.3),
+  }
   const second = {
-    receipt: { ...receipt, worker: '0x0000000000000000000000000000000000000002' },
+    receipt: receipt('0x0000000000000000000000000000000000000002', 7n),
     signature: '0xbb' as const,
     output: tensor(0.4),
   }
 
-  it('hashes the canonical JSON of the evidence, the same whatever the key order', () => {
-    const a = spotCheckEvidence({ first, second })
-    const reordered = spotCheckEvidence({
-      first: { ...first, receipt: { worker: receipt.worker, requestHash: receipt.requestHash } },
-      second,
-    })
-    expect(a.evidenceHash).toBe(reordered.evidenceHash)
-    expect(a.evidenceHash).toMatch(/^0x[0-9a-f]{64}$/)
-    expect(a.evidence).toMatchObject({ kind: 'computegraph.spot-check.v1' })
+  it('backs a match with the second worker’s signed execution, hashed as the verifier hashes it', () => {
+    const { evidence, evidenceHash } = spotCheckEvidence({ first, second, tolerance, match: true })
+    expect(evidence).toEqual({ mode: 'REEXECUTED_MATCH', reexecution: second, tolerance })
+    expect(evidenceHash).toBe(hashEvidence(evidence))
   })
 
-  it('binds the hash to both outputs and to the referee’s run', () => {
-    const base = spotCheckEvidence({ first, second }).evidenceHash
-    expect(spotCheckEvidence({ first: { ...first, output: tensor(0.30001) }, second }).evidenceHash).not.toBe(base)
-    expect(spotCheckEvidence({ first, second: { ...second, signature: '0xbc' } }).evidenceHash).not.toBe(base)
-    const refereed = spotCheckEvidence({
-      first,
-      second,
-      referee: { runtime: 'onnxruntime-node@1/cpu', output: tensor(0.3) },
-    })
-    expect(refereed.evidenceHash).not.toBe(base)
-    expect(refereed.evidence.referee?.output.shape).toEqual([1, 1])
+  it('backs a disagreement with both executions and their outputs', () => {
+    const { evidence } = spotCheckEvidence({ first, second, tolerance, match: false })
+    expect(evidence).toEqual({ mode: 'DISPUTED', original: first, reexecution: second, tolerance })
   })
 
-  it('is stable across runs: a fixed evidence body hashes to a fixed value', () => {
-    const { evidence, evidenceHash } = spotCheckEvidence({ first, second })
-    expect(JSON.parse(JSON.stringify(evidence))).toEqual(evidence)
-    expect(evidenceHash).toBe(
-      keccak256(
-        toBytes(
-          '{"first":{"output":{"dataB64":"mpmZPg==","dtype":"float32","shape":[1,1]},"receipt":{"requestHash":"0x1111111111111111111111111111111111111111111111111111111111111111","worker":"0x0000000000000000000000000000000000000001"},"signature":"0xaa"},"kind":"computegraph.spot-check.v1","second":{"output":{"dataB64":"zczMPg==","dtype":"float32","shape":[1,1]},"receipt":{"requestHash":"0x1111111111111111111111111111111111111111111111111111111111111111","worker":"0x0000000000000000000000000000000000000002"},"signature":"0xbb"}}',
-        ),
-      ),
-    )
+  it('binds the hash to each output, each signature and the tolerance', () => {
+    const base = spotCheckEvidence({ first, second, tolerance, match: false }).evidenceHash
+    const variants = [
+      spotCheckEvidence({ first: { ...first, output: tensor(0.30001) }, second, tolerance, match: false }),
+      spotCheckEvidence({ first, second: { ...second, signature: '0xbc' }, tolerance, match: false }),
+      spotCheckEvidence({ first, second, tolerance: { ...tolerance, absolute: 1e-3 }, match: false }),
+    ]
+    for (const v of variants) expect(v.evidenceHash).not.toBe(base)
   })
 })

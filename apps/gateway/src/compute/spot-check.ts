@@ -1,11 +1,12 @@
 import type { ComputeReceipt } from '@computegraph/contracts/receipts'
 import { Verification } from '@computegraph/contracts/receipts'
-import { canonicalJson } from '@computegraph/gpu-worker/canonical-bytes'
 import type { InferenceEngine } from '@computegraph/gpu-worker/inference-engine'
 import type { ModelEntry, Tolerance } from '@computegraph/gpu-worker/model-manifest'
-import { type InferMessage, type ResultMessage, tensorToWire } from '@computegraph/gpu-worker/protocol'
+import type { InferMessage, ResultMessage } from '@computegraph/gpu-worker/protocol'
 import type { Tensor } from '@computegraph/gpu-worker/tensor'
-import { type Hex, keccak256, toBytes } from 'viem'
+import type { Hex } from 'viem'
+import { hashEvidence } from './verification/evidence'
+import type { AttestationEvidence, SignedExecution } from './verification/receipt-bundle'
 import type { LiveWorker } from './worker-pool'
 
 /** Decides, after a result went out, whether to re-execute it elsewhere; never delays the caller. */
@@ -47,24 +48,25 @@ export function compareOutputs({ a, b, tolerance }: { a: Tensor; b: Tensor; tole
   return { match: true, bitwise }
 }
 
-/** The evidence a spot check leaves: both signed receipts with their outputs; its hash goes into the attestation. */
+/**
+ * The evidence a spot check leaves, in the receipt bundle's format (verification/receipt-bundle.ts): for a match the
+ * second worker's signed execution; for a disagreement both, with their outputs. Its hash goes into the attestation.
+ */
 export function spotCheckEvidence({
   first,
   second,
-  referee,
+  tolerance,
+  match,
 }: {
-  first: { receipt: Record<string, string>; signature: Hex; output: Tensor }
-  second: { receipt: Record<string, string>; signature: Hex; output: Tensor }
-  referee?: { runtime: string; output: Tensor }
-}) {
-  const side = (s: typeof first) => ({ receipt: s.receipt, signature: s.signature, output: tensorToWire(s.output) })
-  const evidence = {
-    kind: 'computegraph.spot-check.v1',
-    first: side(first),
-    second: side(second),
-    ...(referee ? { referee: { runtime: referee.runtime, output: tensorToWire(referee.output) } } : {}),
-  }
-  return { evidence, evidenceHash: keccak256(toBytes(canonicalJson(evidence))) }
+  first: SignedExecution
+  second: SignedExecution
+  tolerance: Tolerance
+  match: boolean
+}): { evidence: AttestationEvidence; evidenceHash: Hex } {
+  const evidence: AttestationEvidence = match
+    ? { mode: 'REEXECUTED_MATCH', reexecution: second, tolerance }
+    : { mode: 'DISPUTED', original: first, reexecution: second, tolerance }
+  return { evidence, evidenceHash: hashEvidence(evidence) }
 }
 
 /** Which of the two executions disagree with the referee's own run (on the gateway's CPU). */

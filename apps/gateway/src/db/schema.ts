@@ -1,4 +1,16 @@
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core'
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
+import { uint256 } from './columns'
 
 export * from './entities.generated'
 
@@ -37,7 +49,12 @@ export const blockTable = pgTable(
     parentHash: text('parent_hash'),
     timestamp: int8('timestamp').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.chainId, t.number] }), index('block_hash').on(t.hash)],
+  (t) => [
+    primaryKey({ columns: [t.chainId, t.number] }),
+    index('block_hash').on(t.hash),
+    // Receipt verification reads the state at the newest block at or before a receipt's issuedAt.
+    index('block_timestamp').on(t.chainId, t.timestamp),
+  ],
 )
 
 /** Where indexing stands; written in the same transaction as the entities it describes. */
@@ -94,3 +111,28 @@ export const computeInputTable = pgTable('compute_input', {
   body: jsonb('body').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 })
+
+/**
+ * Every receipt the gateway handed out, with its bundle: the replay check's memory ((worker, nonce) is used once)
+ * and what `receipt(digest)` returns. Written by the router, read by verification.
+ */
+export const computeReceiptTable = pgTable(
+  'compute_receipt',
+  {
+    /** EIP-712 digest, lower-case hex. */
+    digest: text('digest').primaryKey(),
+    /** Lower-case address, as the entity tables store them. */
+    worker: text('worker').notNull(),
+    nonce: uint256('nonce').notNull(),
+    requester: text('requester').notNull(),
+    modelId: text('model_id').notNull(),
+    requestHash: text('request_hash').notNull(),
+    outputHash: text('output_hash').notNull(),
+    jobId: uint256('job_id').notNull(),
+    issuedAt: uint256('issued_at').notNull(),
+    /** The receipt bundle's JSON (receipt-bundle.ts), bigints as decimal strings. */
+    bundle: jsonb('bundle').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('compute_receipt_worker_nonce').on(t.worker, t.nonce), index('compute_receipt_job').on(t.jobId)],
+)

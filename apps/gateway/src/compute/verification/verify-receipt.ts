@@ -1,0 +1,501 @@
+import {
+  type ComputeReceipt,
+  hashAttestation,
+  RECEIPT_DOMAIN_NAME,
+  RECEIPT_DOMAIN_VERSION,
+  type ReceiptDomain,
+  Verification,
+} from '@computegraph/contracts/receipts'
+import { encodeInferenceOutput, encodeInferenceRequest } from '@computegraph/gpu-worker/canonical-bytes'
+import type { Tensor } from '@computegraph/gpu-worker/tensor'
+import { type Address, type Hex, isAddressEqual } from 'viem'
+import { compareOutputs, hashEvidence, NO_EVIDENCE_HASH } from './evidence'
+import type { ReceiptBundle, SignedExecution, VerificationName } from './receipt-bundle'
+import { verificationName } from './receipt-bundle'
+import { keccakHex, keccakReady, receiptDigest, recoverDigestSigner } from './receipt-crypto'
+
+/** JobMarket.MAX_CLOCK_SKEW: a receipt may be issued this far ahead of the verifier's clock. */
+export const MAX_CLOCK_SKEW_SECONDS = 300n
+
+export const CHECK_NAMES = [
+  'requestHash',
+  'outputHash',
+  'signature',
+  'domain',
+  'expiry',
+  'replay',
+  'job',
+  'stake',
+  'attestation',
+  'evidence',
+] as const
+export type CheckName = (typeof CHECK_NAMES)[number]
+export type CheckStatus = 'pass' | 'fail' | 'skipped'
+
+export interface ReceiptCheck {
+  name: CheckName
+  status: CheckStatus
+  /** What was checked and, on failure, exactly what was wrong. */
+  reason: string
+}
+
+export interface ReceiptVerification {
+  /** No check failed. Skipped checks (no body, no attestation, no indexed state) do not make a receipt invalid. */
+  valid: boolean
+  /** The receipt's EIP-712 digest in the bundle's domain (what JobMarket emits as receiptDigest). */
+  digest: Hex
+  /** Who signed the receipt, when a key recovers from the signature. */
+  signer: Address | null
+  /** What the gateway attests was checked; null without an attestation. */
+  verification: VerificationName | null
+  checks: ReceiptCheck[]
+}
+
+/** A provider's standing at the newest block at or before a time. */
+export interface StakeAt {
+  registered: boolean
+  stake: bigint
+  /** ProviderStaking's minimum; null when nothing of the network is known at that block. */
+  minStake: bigint | null
+  block: { number: bigint; timestamp: bigint }
+  /** Where it was read, for the report: "the indexed state", "the chain at its latest block". */
+  source: string
+}
+
+/** A job as indexed; addresses and hashes as the chain has them. */
+export interface IndexedJob {
+  id: bigint
+  status: 'OPEN' | 'ASSIGNED' | 'COMPLETED' | 'CANCELLED' | 'EXPIRED' | 'DISPUTED'
+  provider: Address | null
+  client: Address
+  modelId: Hex
+  inputHash: Hex
+  payment: bigint
+  receiptDigest: Hex | null
+}
+
+/** What the verifier needs from the chain or the gateway's state; a missing lookup skips its check. */
+export interface VerificationLookups {
+  /** The provider's registration and stake at the newest block whose timestamp is ≤ `timestamp`; null if none. */
+  stakeAt?(args: { provider: Address; timestamp: bigint }): Promise<StakeAt | null>
+  /** Digests of the receipts already seen with this worker and nonce. */
+  receiptsWithNonce?(args: { worker: Address; nonce: bigint }): Promise<Hex[]>
+  /** The on-chain job, or null when it is not known. */
+  job?(args: { jobId: bigint }): Promise<IndexedJob | null>
+}
+
+export interface VerifyReceiptArgs {
+  bundle: ReceiptBundle
+  /** Unix seconds the verdict is given at. */
+  now: bigint
+  /** The chain and JobMarket the receipt must be bound to; without it the domain check is skipped. */
+  expected?: { chainId: number; verifyingContract: Address }
+  lookups?: VerificationLookups
+  maxClockSkew?: bigint
+}
+
+const pass = (name: CheckName, reason: string): ReceiptCheck => ({ name, status: 'pass', reason })
+const fail = (name: CheckName, reason: string): ReceiptCheck => ({ name, status: 'fail', reason })
+const skip = (name: CheckName, reason: string): ReceiptCheck => ({ name, status: 'skipped', reason })
+
+function bodyHash({ encode, what }: { encode: () => Uint8Array; what: string }): { hash: Hex } | { error: string } {
+  try {
+    return { hash: keccakHex(encode()) }
+  } catch (error) {
+    return { error: `the ${what} body cannot be encoded: ${(error as Error).message}` }
+  }
+}
+
+function requestHashCheck({ bundle }: { bundle: ReceiptBundle }): ReceiptCheck {
+  const { request, receipt } = bundle
+  if (!request) {
+    return skip('requestHash', `no request body in the bundle: requestHash ${receipt.requestHash} was not recomputed`)
+  }
+  if (request.modelId !== receipt.modelId) {
+    return fail('requestHash', `request.modelId is ${request.modelId}, receipt.modelId says ${receipt.modelId}`)
+  }
+  const h = bodyHash({ encode: () => encodeInferenceRequest(request), what: 'request' })
+  if ('error' in h) return fail('requestHash', h.error)
+  if (h.hash !== receipt.requestHash) {
+    return fail('requestHash', `keccak256(request bytes) is ${h.hash}, receipt says ${receipt.requestHash}`)
+  }
+  return pass('requestHash', `keccak256(request bytes) is ${h.hash}, as the receipt says`)
+}
+
+function outputHashOf(output: Tensor): { hash: Hex } | { error: string } {
+  return bodyHash({ encode: () => encodeInferenceOutput({ output }), what: 'output' })
+}
+
+function outputHashCheck({ bundle }: { bundle: ReceiptBundle }): ReceiptCheck {
+  const { output, receipt } = bundle
+  if (!output) {
+    return skip('outputHash', `no output body in the bundle: outputHash ${receipt.outputHash} was not recomputed`)
+  }
+  const h = outputHashOf(output)
+  if ('error' in h) return fail('outputHash', h.error)
+  if (h.hash !== receipt.outputHash) {
+    return fail('outputHash', `keccak256(output bytes) is ${h.hash}, receipt says ${receipt.outputHash}`)
+  }
+  return pass('outputHash', `keccak256(output bytes) is ${h.hash}, as the receipt says`)
+}
+
+async function signatureCheck({
+  digest,
+  receipt,
+  signature,
+}: {
+  digest: Hex
+  receipt: ComputeReceipt
+  signature: Hex
+}): Promise<{ check: ReceiptCheck; signer: Address | null }> {
+  const recovered = await recoverDigestSigner({ digest, signature })
+  if (!recovered.ok) return { check: fail('signature', recovered.reason), signer: null }
+  if (!isAddressEqual(recovered.signer, receipt.worker)) {
+    return {
+      check: fail(
+        'signature',
+        `the signature recovers ${recovered.signer}, not the worker ${receipt.worker}: the receipt or its domain was changed after signing, or another key signed it`,
+      ),
+      signer: recovered.signer,
+    }
+  }
+  return { check: pass('signature', `signed by the worker ${receipt.worker}`), signer: recovered.signer }
+}
+
+function domainCheck({ domain, expected }: { domain: ReceiptDomain; expected?: VerifyReceiptArgs['expected'] }) {
+  if (domain.name !== RECEIPT_DOMAIN_NAME || domain.version !== RECEIPT_DOMAIN_VERSION) {
+    return fail('domain', `domain is ${domain.name} v${domain.version}, not ${RECEIPT_DOMAIN_NAME} v1`)
+  }
+  if (!expected) {
+    return skip('domain', `no expected chain or JobMarket given: the bundle claims chain ${domain.chainId}`)
+  }
+  const wrong: string[] = []
+  if (domain.chainId !== expected.chainId) wrong.push(`chainId is ${domain.chainId}, expected ${expected.chainId}`)
+  if (!isAddressEqual(domain.verifyingContract, expected.verifyingContract)) {
+    wrong.push(`verifyingContract is ${domain.verifyingContract}, expected the JobMarket ${expected.verifyingContract}`)
+  }
+  if (wrong.length > 0) return fail('domain', wrong.join('; '))
+  return pass('domain', `bound to chain ${domain.chainId} and JobMarket ${domain.verifyingContract}`)
+}
+
+function expiryCheck({ receipt, now, skew }: { receipt: ComputeReceipt; now: bigint; skew: bigint }): ReceiptCheck {
+  const { issuedAt, expiresAt } = receipt
+  if (expiresAt < issuedAt) return fail('expiry', `expiresAt ${expiresAt} is before issuedAt ${issuedAt}`)
+  if (issuedAt > now + skew) {
+    return fail(
+      'expiry',
+      `issued in the future: issuedAt ${issuedAt} is ${issuedAt - now} s after now (${now}); at most ${skew} s of clock skew is allowed`,
+    )
+  }
+  if (now > expiresAt) return fail('expiry', `expired at ${expiresAt}, ${now - expiresAt} s before now (${now})`)
+  return pass('expiry', `issued at ${issuedAt}, valid until ${expiresAt} (${expiresAt - now} s left at ${now})`)
+}
+
+async function replayCheck({
+  digest,
+  receipt,
+  lookups,
+  job,
+}: {
+  digest: Hex
+  receipt: ComputeReceipt
+  lookups: VerificationLookups
+  job: IndexedJob | null | undefined
+}): Promise<ReceiptCheck> {
+  const problems: string[] = []
+  const seen: string[] = []
+  if (lookups.receiptsWithNonce) {
+    const digests = await lookups.receiptsWithNonce({ worker: receipt.worker, nonce: receipt.nonce })
+    const others = digests.filter((d) => d.toLowerCase() !== digest)
+    if (others.length > 0) {
+      problems.push(`nonce ${receipt.nonce} of worker ${receipt.worker} was already used by receipt ${others[0]}`)
+    } else {
+      seen.push(
+        digests.length > 0
+          ? `this receipt is the one recorded for nonce ${receipt.nonce} of worker ${receipt.worker}`
+          : `no other receipt of worker ${receipt.worker} uses nonce ${receipt.nonce}`,
+      )
+    }
+  }
+  if (job?.receiptDigest) {
+    if (job.receiptDigest.toLowerCase() !== digest) {
+      problems.push(`job ${job.id} was completed on-chain with receipt ${job.receiptDigest}, not this one`)
+    } else seen.push(`job ${job.id} was paid on-chain for this receipt`)
+  }
+  if (problems.length > 0) return fail('replay', problems.join('; '))
+  if (seen.length === 0) return skip('replay', 'no receipt store or indexed jobs to check the nonce against')
+  return pass('replay', seen.join('; '))
+}
+
+function jobCheck({
+  receipt,
+  lookups,
+  job,
+}: {
+  receipt: ComputeReceipt
+  lookups: VerificationLookups
+  job: IndexedJob | null | undefined
+}): ReceiptCheck {
+  if (receipt.jobId === 0n) return skip('job', 'off-chain request (jobId 0): no on-chain job to match')
+  if (!lookups.job) return skip('job', `no indexed jobs to match job ${receipt.jobId} against`)
+  if (!job) return fail('job', `job ${receipt.jobId} is not in the indexed state`)
+  // The same fields JobMarket.submitResult compares before it pays.
+  const wrong: string[] = []
+  if (!job.provider) wrong.push(`job ${job.id} has no provider assigned`)
+  else if (!isAddressEqual(job.provider, receipt.worker)) {
+    wrong.push(`worker is ${receipt.worker}, the job's provider is ${job.provider}`)
+  }
+  if (!isAddressEqual(job.client, receipt.requester)) {
+    wrong.push(`requester is ${receipt.requester}, the job's client is ${job.client}`)
+  }
+  if (job.modelId.toLowerCase() !== receipt.modelId) {
+    wrong.push(`modelId is ${receipt.modelId}, the job's model is ${job.modelId}`)
+  }
+  if (job.inputHash.toLowerCase() !== receipt.requestHash) {
+    wrong.push(`requestHash is ${receipt.requestHash}, the job's inputHash is ${job.inputHash}`)
+  }
+  if (job.payment !== receipt.price) wrong.push(`price is ${receipt.price}, the job's payment is ${job.payment}`)
+  if (wrong.length > 0) return fail('job', wrong.join('; '))
+  if (job.status === 'CANCELLED' || job.status === 'EXPIRED') {
+    return fail('job', `job ${job.id} is ${job.status}: no receipt can be paid for it`)
+  }
+  if (job.status === 'DISPUTED') return fail('job', `job ${job.id} is DISPUTED: its result is contested`)
+  if (job.status === 'COMPLETED') return pass('job', `matches job ${job.id}, COMPLETED`)
+  return pass('job', `matches job ${job.id}, ${job.status}: not completed yet`)
+}
+
+function describeStake({ who, at, issuedAt }: { who: Address; at: StakeAt; issuedAt: bigint }) {
+  const where = `block ${at.block.number} (timestamp ${at.block.timestamp}) of ${at.source}`
+  if (!at.registered) return { ok: false, text: `${who} was not a registered provider at ${where}` }
+  if (at.minStake === null) return { ok: false, text: `the minimum stake is unknown at ${where}` }
+  if (at.stake < at.minStake) {
+    return { ok: false, text: `${who} had stake ${at.stake}, below the minimum ${at.minStake}, at ${where}` }
+  }
+  const when =
+    at.block.timestamp <= issuedAt
+      ? `the newest block at or before issuedAt ${issuedAt}`
+      : `later than issuedAt ${issuedAt}: the stake at issuedAt was not read`
+  return { ok: true, text: `${who} had stake ${at.stake} ≥ minimum ${at.minStake} at ${where}, ${when}` }
+}
+
+async function stakeOf({
+  lookups,
+  provider,
+  issuedAt,
+}: {
+  lookups: VerificationLookups
+  provider: Address
+  issuedAt: bigint
+}): Promise<{ ok: boolean; text: string } | null> {
+  if (!lookups.stakeAt) return null
+  const at = await lookups.stakeAt({ provider, timestamp: issuedAt })
+  if (!at) return { ok: false, text: `no indexed block at or before issuedAt ${issuedAt}: ${provider} was not staked` }
+  return describeStake({ who: provider, at, issuedAt })
+}
+
+async function stakeCheck({ receipt, lookups }: { receipt: ComputeReceipt; lookups: VerificationLookups }) {
+  const s = await stakeOf({ lookups, provider: receipt.worker, issuedAt: receipt.issuedAt })
+  if (!s) return skip('stake', 'no indexed state or chain to read the signer’s stake from')
+  return s.ok ? pass('stake', s.text) : fail('stake', s.text)
+}
+
+async function attestationCheck({
+  bundle,
+  digest,
+  now,
+  skew,
+}: {
+  bundle: ReceiptBundle
+  digest: Hex
+  now: bigint
+  skew: bigint
+}): Promise<ReceiptCheck> {
+  const a = bundle.attestation
+  if (!a) return skip('attestation', 'no gateway attestation: only the worker’s signature vouches for this result')
+  const { attestation } = a
+  if (attestation.receiptDigest !== digest) {
+    return fail('attestation', `the attestation is for receipt ${attestation.receiptDigest}, this receipt is ${digest}`)
+  }
+  const recovered = await recoverDigestSigner({
+    digest: hashAttestation({ domain: bundle.domain, attestation }),
+    signature: a.signature,
+  })
+  if (!recovered.ok) return fail('attestation', `gateway signature: ${recovered.reason}`)
+  if (!isAddressEqual(recovered.signer, a.gateway)) {
+    return fail('attestation', `the attestation signature recovers ${recovered.signer}, not the gateway ${a.gateway}`)
+  }
+  if (attestation.attestedAt + skew < bundle.receipt.issuedAt) {
+    return fail(
+      'attestation',
+      `attested at ${attestation.attestedAt}, before the receipt was issued (${bundle.receipt.issuedAt})`,
+    )
+  }
+  if (attestation.attestedAt > now + skew) {
+    return fail('attestation', `attested in the future: attestedAt ${attestation.attestedAt}, now ${now}`)
+  }
+  return pass(
+    'attestation',
+    `gateway ${a.gateway} attests ${verificationName(attestation.verification)} at ${attestation.attestedAt}`,
+  )
+}
+
+/** Checks one signed execution given as evidence: signature, same request and model, output bytes. */
+async function executionProblem({
+  execution,
+  what,
+  bundle,
+}: {
+  execution: SignedExecution
+  what: string
+  bundle: ReceiptBundle
+}): Promise<string | null> {
+  const { receipt } = execution
+  const recovered = await recoverDigestSigner({
+    digest: receiptDigest({ domain: bundle.domain, receipt }),
+    signature: execution.signature,
+  })
+  if (!recovered.ok) return `${what}'s signature: ${recovered.reason}`
+  if (!isAddressEqual(recovered.signer, receipt.worker)) {
+    return `${what}'s signature recovers ${recovered.signer}, not its worker ${receipt.worker}`
+  }
+  if (receipt.requestHash !== bundle.receipt.requestHash) {
+    return `${what} is for request ${receipt.requestHash}, this receipt for ${bundle.receipt.requestHash}`
+  }
+  if (receipt.modelId !== bundle.receipt.modelId) {
+    return `${what} ran model ${receipt.modelId}, this receipt ${bundle.receipt.modelId}`
+  }
+  if (execution.output) {
+    const h = outputHashOf(execution.output)
+    if ('error' in h) return `${what}: ${h.error}`
+    if (h.hash !== receipt.outputHash) {
+      return `${what}'s output hashes to ${h.hash}, its receipt says ${receipt.outputHash}`
+    }
+  }
+  return null
+}
+
+/** The bundle's own output, when its bytes match the receipt: the side of a tolerance comparison it contributes. */
+function bundleOutput(bundle: ReceiptBundle): Tensor | null {
+  if (!bundle.output) return null
+  const h = outputHashOf(bundle.output)
+  return 'hash' in h && h.hash === bundle.receipt.outputHash ? bundle.output : null
+}
+
+async function evidenceCheck({
+  bundle,
+  digest,
+  lookups,
+}: {
+  bundle: ReceiptBundle
+  digest: Hex
+  lookups: VerificationLookups
+}): Promise<ReceiptCheck> {
+  const a = bundle.attestation
+  if (!a) return skip('evidence', 'no attestation, so no evidence is claimed')
+  const mode = verificationName(a.attestation.verification)
+  const { evidence } = a
+  if (a.attestation.verification === Verification.SIGNATURE_ONLY) {
+    if (evidence || a.attestation.evidenceHash !== NO_EVIDENCE_HASH) {
+      return fail('evidence', 'a SIGNATURE_ONLY attestation claims no evidence: its evidenceHash must be zero')
+    }
+    return pass('evidence', 'SIGNATURE_ONLY: nothing beyond the worker’s signature was checked, and none is claimed')
+  }
+  if (!evidence) return fail('evidence', `the attestation claims ${mode} but the bundle carries no evidence`)
+  if (evidence.mode !== mode)
+    return fail('evidence', `the attestation claims ${mode}, the evidence is ${evidence.mode}`)
+  const hash = hashEvidence(evidence)
+  if (hash !== a.attestation.evidenceHash) {
+    return fail(
+      'evidence',
+      `keccak256(canonical evidence JSON) is ${hash}, the attestation says ${a.attestation.evidenceHash}`,
+    )
+  }
+  const re = evidence.reexecution
+  const reProblem = await executionProblem({ execution: re, what: 'the re-execution', bundle })
+  if (reProblem) return fail('evidence', reProblem)
+  if (isAddressEqual(re.receipt.worker, bundle.receipt.worker)) {
+    return fail('evidence', `re-executed by the same worker ${re.receipt.worker}: not an independent check`)
+  }
+  const reStake = await stakeOf({ lookups, provider: re.receipt.worker, issuedAt: re.receipt.issuedAt })
+  if (reStake && !reStake.ok) return fail('evidence', `the re-executing worker: ${reStake.text}`)
+
+  if (evidence.mode === 'REEXECUTED_MATCH') {
+    if (re.receipt.outputHash === bundle.receipt.outputHash) {
+      return pass('evidence', `re-executed by ${re.receipt.worker} with a bitwise-identical output`)
+    }
+    const mine = bundleOutput(bundle)
+    if (!re.output || !mine || !evidence.tolerance) {
+      return fail(
+        'evidence',
+        'the outputs differ, and a match within tolerance needs both decoded outputs (this bundle’s, matching its receipt, and the re-execution’s) and the tolerance',
+      )
+    }
+    const cmp = compareOutputs({ actual: re.output, expected: mine, tolerance: evidence.tolerance })
+    if (!cmp.within) return fail('evidence', `the re-execution does not match: ${cmp.reason}`)
+    return pass(
+      'evidence',
+      `re-executed by ${re.receipt.worker}: outputs within tolerance (largest difference ${cmp.maxAbsoluteDifference})`,
+    )
+  }
+
+  const original = evidence.original
+  const originalDigest = receiptDigest({ domain: bundle.domain, receipt: original.receipt })
+  if (originalDigest !== digest) {
+    return fail('evidence', `the dispute is about receipt ${originalDigest}, not this one (${digest})`)
+  }
+  const originalProblem = await executionProblem({ execution: original, what: 'the disputed execution', bundle })
+  if (originalProblem) return fail('evidence', originalProblem)
+  const cmp = compareOutputs({
+    actual: re.output as Tensor,
+    expected: original.output as Tensor,
+    tolerance: evidence.tolerance,
+  })
+  if (cmp.within) return fail('evidence', 'the evidence shows outputs within tolerance: the dispute is unfounded')
+  // Consistent evidence of a wrong output: the receipt is authentic, and its result must not be relied on.
+  return fail('evidence', `DISPUTED: re-executed by ${re.receipt.worker}, ${cmp.reason}; this output is contested`)
+}
+
+/**
+ * Verifies a receipt bundle: recomputes the hashes, recovers the signer, checks domain, expiry, replay, the on-chain
+ * job, the signer's stake at issuedAt and the gateway's attestation with its evidence. Never throws for a bad receipt:
+ * every problem is a failed check with its reason.
+ */
+export async function verifyReceiptBundle({
+  bundle,
+  now,
+  expected,
+  lookups = {},
+  maxClockSkew = MAX_CLOCK_SKEW_SECONDS,
+}: VerifyReceiptArgs): Promise<ReceiptVerification> {
+  await keccakReady
+  const { receipt } = bundle
+  const digest = receiptDigest({ domain: bundle.domain, receipt })
+  const jobPromise = receipt.jobId !== 0n && lookups.job ? lookups.job({ jobId: receipt.jobId }) : undefined
+  const job = await jobPromise
+  const [signature, replay, stake, attestation, evidence] = await Promise.all([
+    signatureCheck({ digest, receipt, signature: bundle.signature }),
+    replayCheck({ digest, receipt, lookups, job }),
+    stakeCheck({ receipt, lookups }),
+    attestationCheck({ bundle, digest, now, skew: maxClockSkew }),
+    evidenceCheck({ bundle, digest, lookups }),
+  ])
+  const checks: ReceiptCheck[] = [
+    requestHashCheck({ bundle }),
+    outputHashCheck({ bundle }),
+    signature.check,
+    domainCheck({ domain: bundle.domain, expected }),
+    expiryCheck({ receipt, now, skew: maxClockSkew }),
+    replay,
+    jobCheck({ receipt, lookups, job }),
+    stake,
+    attestation,
+    evidence,
+  ]
+  return {
+    valid: checks.every((c) => c.status !== 'fail'),
+    digest,
+    signer: signature.signer,
+    verification: bundle.attestation ? verificationName(bundle.attestation.attestation.verification) : null,
+    checks,
+  }
+}
