@@ -55,6 +55,29 @@ describe('inference through the gateway', () => {
     }
   })
 
+  it('hands out receipt bundles that the verifyReceipt query finds valid on every check, and refuses when tampered', async () => {
+    const res = await cn.post('/v1/infer', { model: 'price-direction-logistic', input: ROWS })
+    expect(res.status).toBe(200)
+    const query = `query ($bundle: String!) { verifyReceipt(bundle: $bundle) { valid checks { name status reason } } }`
+    const bundle = res.body.receipt as { output: { dataB64: string } }
+    const { body } = await cn.gateway.query<{
+      verifyReceipt: { valid: boolean; checks: { name: string; status: string; reason: string }[] }
+    }>(query, { bundle: JSON.stringify(bundle) })
+    expect(body.errors).toBeUndefined()
+    expect(body.data?.verifyReceipt.valid, JSON.stringify(body.data)).toBe(true)
+    const statuses = Object.fromEntries(body.data?.verifyReceipt.checks.map((c) => [c.name, c.status]) ?? [])
+    for (const name of ['requestHash', 'outputHash', 'signature', 'domain', 'expiry', 'replay', 'stake']) {
+      expect(statuses[name], name).toBe('PASS')
+    }
+    const other = Buffer.from(Float32Array.of(0.5, 0.5, 0.5).buffer).toString('base64')
+    const tampered = { ...bundle, output: { ...bundle.output, dataB64: other } }
+    const refused = await cn.gateway.query<{
+      verifyReceipt: { valid: boolean; checks: { name: string; status: string }[] }
+    }>(query, { bundle: JSON.stringify(tampered) })
+    expect(refused.body.data?.verifyReceipt.valid).toBe(false)
+    expect(refused.body.data?.verifyReceipt.checks.find((c) => c.name === 'outputHash')?.status).toBe('FAIL')
+  })
+
   it('lists the live workers with their device, models and stake, over HTTP and GraphQL', async () => {
     const { body } = await cn.gateway.query<{
       workers: { provider: string; stake: string; models: { name: string }[]; device: { kind: string } }[]
