@@ -26,13 +26,21 @@ export interface DataSourceSpec {
 
 /** ComputeToken is not indexed: no entity depends on transfers. */
 export const DATA_SOURCES: readonly DataSourceSpec[] = [
-  { contract: 'ProviderStaking', mapping: 'src/provider-staking.ts', entities: ['Network', 'Provider', 'StakeEvent'] },
+  {
+    contract: 'ProviderStaking',
+    mapping: 'src/provider-staking.ts',
+    entities: ['Network', 'Provider', 'StakeEvent', 'NetworkDataPoint', 'ProviderDataPoint'],
+  },
   {
     contract: 'JobMarket',
     mapping: 'src/job-market.ts',
-    entities: ['Network', 'Provider', 'Model', 'Client', 'Job', 'Dispute'],
+    entities: ['Network', 'Provider', 'Model', 'Client', 'Job', 'Dispute', 'NetworkDataPoint', 'ProviderDataPoint'],
   },
-  { contract: 'RewardPool', mapping: 'src/reward-pool.ts', entities: ['Network', 'Provider', 'Reward', 'Epoch'] },
+  {
+    contract: 'RewardPool',
+    mapping: 'src/reward-pool.ts',
+    entities: ['Network', 'Provider', 'Reward', 'Epoch', 'NetworkDataPoint', 'ProviderDataPoint'],
+  },
 ]
 
 /** Events no entity depends on: access-control bookkeeping and RewardPool's one-time wiring. */

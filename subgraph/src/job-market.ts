@@ -11,6 +11,7 @@ import {
 } from '../generated/JobMarket/JobMarket'
 import { Client, Dispute, Job, Model } from '../generated/schema'
 import { loadNetwork, loadProvider, ONE, ZERO } from './common'
+import { networkPoint, providerPoint } from './stats'
 
 export function handleModelRegistered(event: ModelRegistered): void {
   const model = new Model(event.params.modelId)
@@ -61,6 +62,7 @@ export function handleJobCreated(event: JobCreated): void {
 
   network.jobCount = network.jobCount.plus(ONE)
   network.save()
+  networkPoint(event, network, ONE, ZERO, ZERO, ZERO, ZERO, ZERO)
 }
 
 export function handleJobAssigned(event: JobAssigned): void {
@@ -100,6 +102,8 @@ export function handleJobCompleted(event: JobCompleted): void {
   network.totalPayments = network.totalPayments.plus(p.payment)
   network.totalFees = network.totalFees.plus(p.fee)
   network.save()
+  networkPoint(event, network, ZERO, ONE, p.payment, p.fee, ZERO, ZERO)
+  providerPoint(event, provider, ONE, ZERO, ZERO)
 }
 
 export function handleJobCancelled(event: JobCancelled): void {

@@ -7,8 +7,9 @@ import {
   Unstaked,
   UnstakeRequested,
 } from '../generated/ProviderStaking/ProviderStaking'
-import { Provider, StakeEvent } from '../generated/schema'
+import { Network, Provider, StakeEvent } from '../generated/schema'
 import { countActive, eventId, loadNetwork, loadProvider, ONE, ZERO } from './common'
+import { networkPoint, providerPoint } from './stats'
 
 export function handleProviderRegistered(event: ProviderRegistered): void {
   const network = loadNetwork()
@@ -30,6 +31,7 @@ export function handleProviderRegistered(event: ProviderRegistered): void {
   // With a zero minimum, registering alone makes a provider eligible (ProviderStaking.isEligible).
   if (ZERO.ge(network.minStake)) network.activeProviderCount = network.activeProviderCount.plus(ONE)
   network.save()
+  if (ZERO.ge(network.minStake)) networkPoint(event, network, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO)
 }
 
 export function handleProviderUpdated(event: ProviderUpdated): void {
@@ -48,6 +50,7 @@ export function handleStaked(event: Staked): void {
   network.totalStake = event.params.totalStaked
   network.save()
   saveStakeEvent(event, provider, 'STAKED', event.params.amount, null)
+  stakePoints(event, network, provider)
 }
 
 export function handleUnstakeRequested(event: UnstakeRequested): void {
@@ -65,6 +68,7 @@ export function handleUnstakeRequested(event: UnstakeRequested): void {
   network.totalStake = event.params.totalStaked
   network.save()
   saveStakeEvent(event, provider, 'UNSTAKE_REQUESTED', event.params.amount, null)
+  stakePoints(event, network, provider)
 }
 
 export function handleUnstaked(event: Unstaked): void {
@@ -95,6 +99,13 @@ export function handleSlashed(event: Slashed): void {
   network.totalSlashed = network.totalSlashed.plus(event.params.amount)
   network.save()
   saveStakeEvent(event, provider, 'SLASHED', event.params.amount, event.params.reason)
+  stakePoints(event, network, provider)
+}
+
+/** A stake change moves the network's total stake, maybe its active providers, and the provider's stake. */
+function stakePoints(event: ethereum.Event, network: Network, provider: Provider): void {
+  networkPoint(event, network, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO)
+  providerPoint(event, provider, ZERO, ZERO, ZERO)
 }
 
 /** Records the change with the provider's totals after it. */

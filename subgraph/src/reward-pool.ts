@@ -1,6 +1,7 @@
 import { EpochFinalized, RewardClaimed, RewardPaid, RewardsFunded } from '../generated/RewardPool/RewardPool'
 import { Reward } from '../generated/schema'
 import { eventId, loadEpoch, loadNetwork, loadProvider, ONE, ZERO } from './common'
+import { networkPoint, providerPoint } from './stats'
 
 export function handleRewardPaid(event: RewardPaid): void {
   const p = event.params
@@ -25,6 +26,9 @@ export function handleRewardPaid(event: RewardPaid): void {
   epoch.fees = epoch.fees.plus(p.fee)
   epoch.totalWork = epoch.totalWork.plus(p.amount).plus(p.fee)
   epoch.save()
+
+  networkPoint(event, loadNetwork(), ZERO, ZERO, ZERO, ZERO, p.amount, ZERO)
+  providerPoint(event, provider, ZERO, p.amount, p.fee)
 }
 
 export function handleRewardsFunded(event: RewardsFunded): void {
@@ -80,4 +84,6 @@ export function handleRewardClaimed(event: RewardClaimed): void {
   const network = loadNetwork()
   network.totalRewardsClaimed = network.totalRewardsClaimed.plus(p.amount)
   network.save()
+  networkPoint(event, network, ZERO, ZERO, ZERO, ZERO, ZERO, p.amount)
+  providerPoint(event, provider, ZERO, p.amount, ZERO)
 }

@@ -252,6 +252,158 @@ export const networkTable = pgTable(
   ],
 )
 
+export const networkDataPointTable = pgTable(
+  'network_data_point',
+  {
+    vid: bigserial('vid', { mode: 'bigint' }).primaryKey(),
+    id: int8('id').notNull(),
+    timestamp: int8('timestamp').notNull(),
+    jobsCreated: uint256('jobs_created').notNull(),
+    jobsCompleted: uint256('jobs_completed').notNull(),
+    payments: uint256('payments').notNull(),
+    fees: uint256('fees').notNull(),
+    rewardsPaid: uint256('rewards_paid').notNull(),
+    rewardsClaimed: uint256('rewards_claimed').notNull(),
+    totalStake: uint256('total_stake').notNull(),
+    activeProviders: uint256('active_providers').notNull(),
+    blockFrom: int8('block_from').notNull(),
+    /** Null while this is the current version. */
+    blockTo: int8('block_to'),
+  },
+  (t) => [
+    uniqueIndex('network_data_point_current').on(t.id).where(sql`${t.blockTo} is null`),
+    index('network_data_point_block_from').using('brin', t.blockFrom),
+    index('network_data_point_timestamp').on(t.timestamp),
+  ],
+)
+
+export const providerDataPointTable = pgTable(
+  'provider_data_point',
+  {
+    vid: bigserial('vid', { mode: 'bigint' }).primaryKey(),
+    id: int8('id').notNull(),
+    timestamp: int8('timestamp').notNull(),
+    provider: text('provider').notNull(),
+    jobsCompleted: uint256('jobs_completed').notNull(),
+    rewards: uint256('rewards').notNull(),
+    fees: uint256('fees').notNull(),
+    stake: uint256('stake').notNull(),
+    blockFrom: int8('block_from').notNull(),
+    /** Null while this is the current version. */
+    blockTo: int8('block_to'),
+  },
+  (t) => [
+    uniqueIndex('provider_data_point_current').on(t.id).where(sql`${t.blockTo} is null`),
+    index('provider_data_point_block_from').using('brin', t.blockFrom),
+    index('provider_data_point_provider').on(t.provider),
+    index('provider_data_point_timestamp').on(t.timestamp),
+  ],
+)
+
+export const networkStatHourTable = pgTable(
+  'network_stat_hour',
+  {
+    vid: bigserial('vid', { mode: 'bigint' }).primaryKey(),
+    id: int8('id').notNull(),
+    timestamp: int8('timestamp').notNull(),
+    jobsCreated: uint256('jobs_created').notNull(),
+    jobsCompleted: uint256('jobs_completed').notNull(),
+    payments: uint256('payments').notNull(),
+    fees: uint256('fees').notNull(),
+    rewardsPaid: uint256('rewards_paid').notNull(),
+    rewardsClaimed: uint256('rewards_claimed').notNull(),
+    totalJobsCreated: uint256('total_jobs_created').notNull(),
+    totalFees: uint256('total_fees').notNull(),
+    totalStake: uint256('total_stake').notNull(),
+    maxTotalStake: uint256('max_total_stake').notNull(),
+    activeProviders: uint256('active_providers').notNull(),
+    /** The block whose time closed the bucket: a reorg that orphans it removes the row. */
+    blockFrom: int8('block_from').notNull(),
+    /** Always null: buckets are never updated; kept so that queries read them as immutable entities. */
+    blockTo: int8('block_to'),
+  },
+  (t) => [
+    uniqueIndex('network_stat_hour_bucket').on(t.timestamp),
+    index('network_stat_hour_block_from').using('brin', t.blockFrom),
+  ],
+)
+
+export const networkStatDayTable = pgTable(
+  'network_stat_day',
+  {
+    vid: bigserial('vid', { mode: 'bigint' }).primaryKey(),
+    id: int8('id').notNull(),
+    timestamp: int8('timestamp').notNull(),
+    jobsCreated: uint256('jobs_created').notNull(),
+    jobsCompleted: uint256('jobs_completed').notNull(),
+    payments: uint256('payments').notNull(),
+    fees: uint256('fees').notNull(),
+    rewardsPaid: uint256('rewards_paid').notNull(),
+    rewardsClaimed: uint256('rewards_claimed').notNull(),
+    totalJobsCreated: uint256('total_jobs_created').notNull(),
+    totalFees: uint256('total_fees').notNull(),
+    totalStake: uint256('total_stake').notNull(),
+    maxTotalStake: uint256('max_total_stake').notNull(),
+    activeProviders: uint256('active_providers').notNull(),
+    /** The block whose time closed the bucket: a reorg that orphans it removes the row. */
+    blockFrom: int8('block_from').notNull(),
+    /** Always null: buckets are never updated; kept so that queries read them as immutable entities. */
+    blockTo: int8('block_to'),
+  },
+  (t) => [
+    uniqueIndex('network_stat_day_bucket').on(t.timestamp),
+    index('network_stat_day_block_from').using('brin', t.blockFrom),
+  ],
+)
+
+export const providerStatHourTable = pgTable(
+  'provider_stat_hour',
+  {
+    vid: bigserial('vid', { mode: 'bigint' }).primaryKey(),
+    id: int8('id').notNull(),
+    timestamp: int8('timestamp').notNull(),
+    provider: text('provider').notNull(),
+    jobsCompleted: uint256('jobs_completed').notNull(),
+    rewards: uint256('rewards').notNull(),
+    fees: uint256('fees').notNull(),
+    rewardsEarned: uint256('rewards_earned').notNull(),
+    stake: uint256('stake').notNull(),
+    lowestStake: uint256('lowest_stake').notNull(),
+    /** The block whose time closed the bucket: a reorg that orphans it removes the row. */
+    blockFrom: int8('block_from').notNull(),
+    /** Always null: buckets are never updated; kept so that queries read them as immutable entities. */
+    blockTo: int8('block_to'),
+  },
+  (t) => [
+    uniqueIndex('provider_stat_hour_bucket').on(t.provider, t.timestamp),
+    index('provider_stat_hour_block_from').using('brin', t.blockFrom),
+  ],
+)
+
+export const providerStatDayTable = pgTable(
+  'provider_stat_day',
+  {
+    vid: bigserial('vid', { mode: 'bigint' }).primaryKey(),
+    id: int8('id').notNull(),
+    timestamp: int8('timestamp').notNull(),
+    provider: text('provider').notNull(),
+    jobsCompleted: uint256('jobs_completed').notNull(),
+    rewards: uint256('rewards').notNull(),
+    fees: uint256('fees').notNull(),
+    rewardsEarned: uint256('rewards_earned').notNull(),
+    stake: uint256('stake').notNull(),
+    lowestStake: uint256('lowest_stake').notNull(),
+    /** The block whose time closed the bucket: a reorg that orphans it removes the row. */
+    blockFrom: int8('block_from').notNull(),
+    /** Always null: buckets are never updated; kept so that queries read them as immutable entities. */
+    blockTo: int8('block_to'),
+  },
+  (t) => [
+    uniqueIndex('provider_stat_day_bucket').on(t.provider, t.timestamp),
+    index('provider_stat_day_block_from').using('brin', t.blockFrom),
+  ],
+)
+
 export const entityTables = {
   Provider: providerTable,
   StakeEvent: stakeEventTable,
@@ -262,4 +414,11 @@ export const entityTables = {
   Reward: rewardTable,
   Epoch: epochTable,
   Network: networkTable,
+  NetworkDataPoint: networkDataPointTable,
+  ProviderDataPoint: providerDataPointTable,
+} as const
+
+export const aggregationTables = {
+  NetworkStat: { hour: networkStatHourTable, day: networkStatDayTable },
+  ProviderStat: { hour: providerStatHourTable, day: providerStatDayTable },
 } as const

@@ -58,4 +58,46 @@ describe('entity tables and subgraph/schema.graphql', () => {
     expect(() => readSchemaModel('type A @entity { id: ID! tags: [String!]! }')).toThrow(/A.tags: list fields/)
     expect(() => readSchemaModel('type A @entity { id: Int! }')).toThrow(/A.id must be ID or Bytes/)
   })
+
+  it('reads timeseries and aggregations as graph-node defines them, refusing what graph-node refuses', () => {
+    const model = readSchemaModel(readFileSync(SCHEMA_PATH, 'utf8'))
+    const points = model.entities.find((e) => e.name === 'ProviderDataPoint')
+    expect(points).toMatchObject({ timeseries: true, immutable: true, idKind: 'int8' })
+    expect(points?.fields.find((f) => f.name === 'timestamp')).toMatchObject({ kind: 'timestamp' })
+    const stat = model.aggregations.find((a) => a.name === 'ProviderStat')
+    expect(stat).toMatchObject({ source: 'ProviderDataPoint', intervals: ['hour', 'day'], table: 'provider_stat' })
+    expect(stat?.dimensions.map((d) => d.name)).toEqual(['provider'])
+    expect(stat?.aggregates.find((a) => a.field.name === 'rewardsEarned')).toMatchObject({
+      fn: 'sum',
+      arg: { name: 'rewards' },
+      cumulative: true,
+    })
+    const base = 'type D @entity(timeseries: true) { id: Int8! timestamp: Timestamp! v: BigInt! }'
+    expect(() => readSchemaModel('type D @entity(timeseries: true) { id: ID! timestamp: Timestamp! }')).toThrow(
+      /D.id must be Int8/,
+    )
+    expect(() =>
+      readSchemaModel('type D @entity(timeseries: true, immutable: false) { id: Int8! timestamp: Timestamp! }'),
+    ).toThrow(/always immutable/)
+    expect(() =>
+      readSchemaModel(
+        `${base} type S @aggregation(intervals: ["week"], source: "D") { id: Int8! timestamp: Timestamp! s: BigInt! @aggregate(fn: "sum", arg: "v") }`,
+      ),
+    ).toThrow(/intervals/)
+    expect(() =>
+      readSchemaModel(
+        `${base} type S @aggregation(intervals: ["hour"], source: "D") { id: Int8! timestamp: Timestamp! s: BigInt! @aggregate(fn: "avg", arg: "v") }`,
+      ),
+    ).toThrow(/fn:\) must be one of sum, count, min, max, first, last/)
+    expect(() =>
+      readSchemaModel(
+        `${base} type S @aggregation(intervals: ["hour"], source: "D") { id: Int8! timestamp: Timestamp! s: BigInt! @aggregate(fn: "sum", arg: "w") }`,
+      ),
+    ).toThrow(/must name a numeric field of D/)
+    expect(() =>
+      readSchemaModel(
+        `${base} type S @aggregation(intervals: ["hour"], source: "Nope") { id: Int8! timestamp: Timestamp! s: BigInt! @aggregate(fn: "count") }`,
+      ),
+    ).toThrow(/must name a timeseries type/)
+  })
 })

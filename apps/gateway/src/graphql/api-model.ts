@@ -1,4 +1,4 @@
-import type { EntityField, EntityModel, ScalarKind, SchemaModel } from '../db/entity-model'
+import type { AggregationModel, EntityField, EntityModel, ScalarKind, SchemaModel } from '../db/entity-model'
 import { queryFieldNames } from './entity-names'
 
 export const DEFAULT_FIRST = 100 // graph-node's default for `first`
@@ -12,6 +12,7 @@ export const GRAPHQL_SCALARS: Record<Exclude<ScalarKind, 'enum'>, string> = {
   boolean: 'Boolean',
   int: 'Int',
   int8: 'Int8',
+  timestamp: 'Timestamp',
 }
 
 const NUMERIC_OPS = ['', 'not', 'gt', 'lt', 'gte', 'lte', 'in', 'not_in'] as const
@@ -45,6 +46,9 @@ const FILTER_OPS: Record<string, readonly FilterOp[]> = {
   String: STRING_OPS,
 }
 const ENUM_OPS: readonly FilterOp[] = ['', 'not', 'in', 'not_in']
+// graph-node's ops for aggregations (`FilterOpsSet::Aggregation`): ranges on numbers and timestamps, equality otherwise.
+const AGGREGATION_RANGE_OPS: readonly FilterOp[] = ['', 'gt', 'lt', 'gte', 'lte', 'in']
+const AGGREGATION_RANGE_TYPES = new Set(['BigInt', 'BigDecimal', 'Int', 'Int8', 'Timestamp'])
 
 /** How rows of an entity reach a related entity's rows. */
 export type Relation =
@@ -86,9 +90,15 @@ export interface EntityApi {
   relations: Map<string, Relation>
 }
 
+/** An `@aggregation` type as the API exposes it: one plural query field with an `interval`. */
+export interface AggregationApi extends EntityApi {
+  entity: AggregationModel
+}
+
 export interface ApiModel {
   model: SchemaModel
   entities: Map<string, EntityApi>
+  aggregations: Map<string, AggregationApi>
 }
 
 export function valueType(field: EntityField): string {
@@ -121,7 +131,21 @@ function filterKeys(entity: EntityModel, relations: Map<string, Relation>): Map<
     for (const op of ops)
       out.set(op ? `${field.name}_${op}` : field.name, { kind: 'value', field, op, type, lowerCase })
   }
-  for (const f of entity.fields) {
+  if ('aggregates' in entity) {
+    // Aggregates themselves are not filterable in graph-node: only id, timestamp and the dimensions are.
+    const aggregated = new Set((entity as AggregationModel).aggregates.map((a) => a.field.name))
+    for (const f of entity.fields.filter((x) => !aggregated.has(x.name))) {
+      const relation = relations.get(f.name)
+      if (relation) {
+        add(f, [''], 'String', relation.target.idKind === 'bytes')
+        out.set(`${f.name}_`, { kind: 'child', relation })
+      } else {
+        const type = valueType(f)
+        add(f, AGGREGATION_RANGE_TYPES.has(type) ? AGGREGATION_RANGE_OPS : [''], type, false)
+      }
+    }
+  }
+  for (const f of 'aggregates' in entity ? [] : entity.fields) {
     const relation = relations.get(f.name)
     if (relation) {
       // graph-node filters references by the related id as a String, whatever the id's own type.
@@ -135,6 +159,7 @@ function filterKeys(entity: EntityModel, relations: Map<string, Relation>): Map<
     }
   }
   for (const d of entity.derived) out.set(`${d.name}_`, { kind: 'child', relation: relations.get(d.name) as Relation })
+  // graph-node's filter_type_defn gives aggregation filters these too.
   out.set('_change_block', { kind: 'change_block' })
   out.set('and', { kind: 'and' })
   out.set('or', { kind: 'or' })
@@ -191,11 +216,28 @@ export function buildApiModel(model: SchemaModel): ApiModel {
       relations,
     })
   }
-  return { model, entities }
+  const aggregations = new Map<string, AggregationApi>()
+  for (const aggregation of model.aggregations) {
+    const relations = relationsOf(aggregation, byName)
+    // graph-node generates only the plural field for an aggregation.
+    const names = queryFieldNames(aggregation.name)
+    const other = taken.get(names.plural)
+    if (other) throw new Error(`query field ${names.plural} of ${aggregation.name} clashes with ${other}'s`)
+    taken.set(names.plural, aggregation.name)
+    aggregations.set(aggregation.name, {
+      entity: aggregation,
+      ...names,
+      filter: filterKeys(aggregation, relations),
+      orderBy: orderKeys(aggregation, relations),
+      relations,
+    })
+  }
+  return { model, entities, aggregations }
 }
 
+/** The API of an entity or aggregation type by name. */
 export function entityApi(api: ApiModel, name: string): EntityApi {
-  const e = api.entities.get(name)
+  const e = api.entities.get(name) ?? api.aggregations.get(name)
   if (!e) throw new Error(`no entity ${name}`)
   return e
 }

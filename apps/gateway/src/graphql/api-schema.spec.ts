@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { getTableColumns } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { entityTables } from '../db/entities.generated'
+import { aggregationTables, entityTables } from '../db/entities.generated'
 import { readSchemaModel, snakeCase } from '../db/entity-model'
 import { loadSchemaModel, SCHEMA_PATH } from '../db/schema-file'
 import { buildApiModel } from './api-model'
@@ -82,6 +82,14 @@ describe('query field names', () => {
       'epoches',
       'network',
       'networks',
+      // Timeseries are immutable entities in graph-node's API, queryable like any other.
+      'networkDataPoint',
+      'networkDataPoints',
+      'providerDataPoint',
+      'providerDataPoints',
+      // Aggregations get the plural field only.
+      'networkStats',
+      'providerStats',
       '_meta',
     ])
     expect(queryFieldNames('Series')).toEqual({ singular: 'series', plural: 'series_collection' })
@@ -106,6 +114,33 @@ describe('query field names', () => {
     ])
     expect(String(q.jobs?.type)).toBe('[Job!]!')
     expect(q._meta?.args.map((a) => `${a.name}: ${a.type}`)).toEqual(['block: Block_height'])
+  })
+
+  it('gives aggregations a required interval, current defaulting to exclude, and the collection arguments', () => {
+    const q = (schema.getQueryType() as GraphQLObjectType).getFields()
+    const args = Object.fromEntries(
+      (q.providerStats?.args ?? []).map((a) => [a.name, [String(a.type), a.defaultValue]]),
+    )
+    expect(args).toEqual({
+      skip: ['Int', 0],
+      first: ['Int', 100],
+      interval: ['Aggregation_interval!', undefined],
+      orderBy: ['ProviderStat_orderBy', undefined],
+      orderDirection: ['OrderDirection', undefined],
+      current: ['Aggregation_current', 'exclude'],
+      where: ['ProviderStat_filter', undefined],
+      block: ['Block_height', undefined],
+      subgraphError: ['_SubgraphErrorPolicy_!', 'deny'],
+    })
+    expect(String(q.providerStats?.type)).toBe('[ProviderStat!]!')
+    const values = (name: string) =>
+      (schema.getType(name) as unknown as { getValues(): { name: string }[] }).getValues().map((v) => v.name)
+    expect(values('Aggregation_interval')).toEqual(['hour', 'day'])
+    expect(values('Aggregation_current')).toEqual(['exclude', 'include'])
+    const stat = (schema.getType('ProviderStat') as GraphQLObjectType).getFields()
+    expect(String(stat.timestamp?.type)).toBe('Timestamp!')
+    expect(String(stat.id?.type)).toBe('Int8!')
+    expect(String(stat.provider?.type)).toBe('Provider!')
   })
 
   it('gives derived list fields collection arguments but no block', () => {
@@ -143,6 +178,33 @@ describe('filter suffixes, per graph-node’s field_filter_ops', () => {
     expect(String(filterFields(schema, 'Job').provider_?.type)).toBe('Provider_filter')
   })
 
+  it('gives aggregations graph-node’s aggregation filters: ranges on id and timestamp, equality on dimensions', () => {
+    expect(Object.keys(filterFields(schema, 'ProviderStat')).sort()).toEqual(
+      [
+        'id',
+        'id_gt',
+        'id_gte',
+        'id_in',
+        'id_lt',
+        'id_lte',
+        'timestamp',
+        'timestamp_gt',
+        'timestamp_gte',
+        'timestamp_in',
+        'timestamp_lt',
+        'timestamp_lte',
+        'provider',
+        'provider_',
+        '_change_block',
+        'and',
+        'or',
+      ].sort(),
+    )
+    expect(String(filterFields(schema, 'ProviderStat').timestamp_in?.type)).toBe('[Timestamp!]')
+    // Aggregates are sortable, not filterable.
+    expect(Object.keys(filterFields(schema, 'NetworkStat'))).not.toContain('fees')
+  })
+
   it('gives derived fields only the nested filter', () => {
     expect(suffixesOf(schema, 'Provider', 'jobs')).toEqual(['_'])
     expect(suffixesOf(schema, 'Job', 'dispute')).toEqual(['_'])
@@ -169,6 +231,15 @@ describe('orderBy values', () => {
     expect(values).not.toContain('dispute__job')
     expect(values).not.toContain('provider__jobs')
   })
+
+  it('sorts aggregations by their aggregates and dimensions too, for leaderboards', () => {
+    const values = (schema.getType('ProviderStat_orderBy') as unknown as { getValues(): { name: string }[] })
+      .getValues()
+      .map((v) => v.name)
+    expect(values).toEqual(
+      expect.arrayContaining(['timestamp', 'rewards', 'jobsCompleted', 'stake', 'provider__stake']),
+    )
+  })
 })
 
 const SYSTEM_COLUMNS = ['vid', 'block_from', 'block_to']
@@ -178,6 +249,7 @@ const SQL_TYPES: Record<string, string> = {
   String: 'text',
   BigInt: 'numeric(78, 0)',
   Int8: 'bigint',
+  Timestamp: 'bigint',
   Int: 'integer',
   Boolean: 'boolean',
 }
@@ -188,7 +260,11 @@ function drift(sdlModel: ReturnType<typeof loadSchemaModel>): string[] {
   const s = createApiSchema({ api })
   const problems: string[] = []
   const tables = entityTables as Record<string, Parameters<typeof getTableColumns>[0]>
-  for (const [name, table] of Object.entries(tables)) {
+  // Each interval of an aggregation has its own table with the aggregation type's columns.
+  const intervalTables = Object.entries(aggregationTables).flatMap(([name, byInterval]) =>
+    Object.values(byInterval).map((table) => [name, table] as [string, Parameters<typeof getTableColumns>[0]]),
+  )
+  for (const [name, table] of [...Object.entries(tables), ...intervalTables]) {
     const type = s.getType(name) as GraphQLObjectType | undefined
     if (!type) {
       problems.push(`table of ${name} has no GraphQL type`)
@@ -212,6 +288,12 @@ function drift(sdlModel: ReturnType<typeof loadSchemaModel>): string[] {
       columns.delete(snakeCase(field.name))
     }
     for (const column of columns.keys()) problems.push(`column ${name}.${column} is not in the API`)
+  }
+  for (const a of api.aggregations.values()) {
+    for (const interval of a.entity.intervals) {
+      const byInterval = (aggregationTables as Record<string, Record<string, unknown>>)[a.entity.name]
+      if (!byInterval?.[interval]) problems.push(`aggregation ${a.entity.name} has no ${interval} table`)
+    }
   }
   for (const e of api.entities.values()) {
     if (!(e.entity.name in tables)) problems.push(`entity ${e.entity.name} has no table`)

@@ -1,4 +1,5 @@
-import { type ApiModel, DEFAULT_FIRST, type EntityApi, valueType } from './api-model'
+import { INTERVALS } from '../db/entity-model'
+import { type AggregationApi, type ApiModel, DEFAULT_FIRST, type EntityApi, valueType } from './api-model'
 import { type DocumentNode, Kind, parse } from './graphql-js'
 import { SUBSCRIPTION_SDL } from './subscriptions/subscription-sdl'
 
@@ -141,6 +142,28 @@ function filterType(e: EntityApi): string {
 const orderByType = (e: EntityApi) =>
   `enum ${e.entity.name}_orderBy {\n${[...e.orderBy.keys()].map((k) => `  ${k}`).join('\n')}\n}`
 
+// graph-node's aggregation enums (graph/src/schema/api.rs); `current` defaults to exclude there too.
+const AGGREGATION_SDL = `
+"The period each bucket of an aggregation covers"
+enum Aggregation_interval {
+${Object.keys(INTERVALS)
+  .map((i) => `  ${i}`)
+  .join('\n')}
+}
+
+"Whether an aggregation query adds the current, partially filled bucket"
+enum Aggregation_current {
+  "Only buckets whose period has ended and that were rolled up. The default."
+  exclude
+  "Also the bucket in progress, computed from the data points written since the last rollup"
+  include
+}
+`
+
+const aggregationArgs = (a: AggregationApi) =>
+  `skip: Int = 0, first: Int = ${DEFAULT_FIRST}, interval: Aggregation_interval!, orderBy: ${a.entity.name}_orderBy, ` +
+  `orderDirection: OrderDirection, current: Aggregation_current = exclude, where: ${a.entity.name}_filter`
+
 function queryType(api: ApiModel): string {
   const lines: string[] = []
   for (const e of api.entities.values()) {
@@ -148,12 +171,18 @@ function queryType(api: ApiModel): string {
     lines.push(`  ${e.singular}(id: ID!, ${BLOCK_ARG}): ${name}`)
     lines.push(`  ${e.plural}(${collectionArgs(e)}, ${BLOCK_ARG}): [${name}!]!`)
   }
+  for (const a of api.aggregations.values()) {
+    const name = a.entity.name
+    lines.push(`  "Collection of aggregated \`${name}\` values"`)
+    lines.push(`  ${a.plural}(${aggregationArgs(a)}, ${BLOCK_ARG}): [${name}!]!`)
+  }
   lines.push('  "Access to subgraph metadata"\n  _meta(block: Block_height): _Meta_')
   return `type Query {\n${lines.join('\n')}\n}`
 }
 
 /**
- * Renders the API schema in The Graph's dialect: entity types, `T_filter`, `T_orderBy` and the root queries; with
+ * Renders the API schema in The Graph's dialect: entity and aggregation types, `T_filter`, `T_orderBy` and the root
+ * queries; with
  * `subscriptions`, the live-update `Subscription` root too.
  */
 export function renderApiSchema({
@@ -172,6 +201,10 @@ export function renderApiSchema({
   }
   for (const e of api.entities.values()) {
     parts.push(objectType(api, e, descriptions), orderByType(e), filterType(e))
+  }
+  if (api.aggregations.size > 0) parts.push(AGGREGATION_SDL.trim())
+  for (const a of api.aggregations.values()) {
+    parts.push(objectType(api, a, descriptions), orderByType(a), filterType(a))
   }
   parts.push(queryType(api))
   if (subscriptions) parts.push(SUBSCRIPTION_SDL.trim())

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader'
-import type { EntityModel } from '../db/entity-model'
+import type { EntityModel, Interval } from '../db/entity-model'
 import { type ApiModel, entityApi, type Relation } from './api-model'
 import { type BlockHeight, type Head, type ResolvedBlock, resolveBlock } from './block-height'
 import type { EntityRepository, EntityRow } from './entity.repository'
@@ -53,7 +53,12 @@ export class EntityQueries {
   /** `t(id, block)`: lookups of the same type and block, aliased many times, share one statement. */
   async one({ entity, id, block }: { entity: string; id: string; block?: BlockHeight | null }) {
     const e = entityApi(this.deps.api, entity)
-    const key = e.entity.idKind === 'bytes' ? bytesId(id, e.entity.name) : id
+    const key =
+      e.entity.idKind === 'bytes'
+        ? bytesId(id, e.entity.name)
+        : e.entity.idKind === 'int8'
+          ? int8Id(id, e.entity.name)
+          : id
     const resolved = await this.block(block)
     return this.byId(e.entity, resolved.scope).load(key)
   }
@@ -68,6 +73,36 @@ export class EntityQueries {
       entity: e,
       args: { ...listArgs(args), ...page },
       block: resolved.scope,
+    })
+    return rows.map((r) => scoped(r, resolved.scope))
+  }
+
+  /** `stats(interval, current, where, orderBy, orderDirection, first, skip, block)` of an aggregation. */
+  async aggregation({
+    aggregation,
+    args,
+  }: {
+    aggregation: string
+    args: CollectionArgs & { interval: string; current?: string | null }
+  }): Promise<ScopedRow[]> {
+    const a = this.deps.api.aggregations.get(aggregation)
+    if (!a) throw new Error(`no aggregation ${aggregation}`)
+    if (!a.entity.intervals.includes(args.interval as Interval)) {
+      throw new BadUserInputError(
+        `interval: ${aggregation} is aggregated by ${a.entity.intervals.join(' and ')}, got ${JSON.stringify(args.interval)}`,
+      )
+    }
+    const page = validatePage({ first: args.first, skip: args.skip, ...this.deps.limits })
+    const resolved = await this.block(args.block)
+    const head = await this.latest()
+    const rows = await this.deps.repository.aggregation({
+      api: this.deps.api,
+      aggregation: a,
+      interval: args.interval as Interval,
+      current: args.current === 'include',
+      args: { ...listArgs(args), ...page },
+      block: resolved.scope,
+      chainId: head?.chainId ?? null,
     })
     return rows.map((r) => scoped(r, resolved.scope))
   }
@@ -182,6 +217,11 @@ function listArgs(args: CollectionArgs): Omit<ListArgs, 'first' | 'skip'> {
 
 function scoped(row: EntityRow, scope: BlockScope): ScopedRow {
   return Object.assign(row, { [SCOPE]: scope }) as ScopedRow
+}
+
+function int8Id(id: string, entity: string): string {
+  if (/^-?[0-9]{1,19}$/.test(id) && BigInt(id) < 2n ** 63n && BigInt(id) >= -(2n ** 63n)) return BigInt(id).toString()
+  throw new BadUserInputError(`id must be a decimal Int8 for ${entity}, got ${JSON.stringify(id)}`)
 }
 
 function bytesId(id: string, entity: string): string {

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common'
 import { type SQL, sql } from 'drizzle-orm'
 import type { Database } from '../db/database'
 import { DATABASE } from '../db/db.module'
-import type { EntityModel } from '../db/entity-model'
-import type { ApiModel, EntityApi, Relation } from './api-model'
+import type { EntityModel, Interval } from '../db/entity-model'
+import type { AggregationApi, ApiModel, EntityApi, Relation } from './api-model'
 import { UnavailableError } from './graphql.errors'
 import type { BlockScope } from './sql/block-range'
-import { byIdsStatement, type ListArgs, listStatement, relatedStatement } from './sql/statements'
+import { aggregationStatement, byIdsStatement, type ListArgs, listStatement, relatedStatement } from './sql/statements'
 
 export type EntityRow = Record<string, unknown>
 
@@ -53,6 +53,18 @@ export class EntityRepository {
 
   list(args: { api: ApiModel; entity: EntityApi; args: ListArgs; block: BlockScope }): Promise<EntityRow[]> {
     return this.run(listStatement(args))
+  }
+
+  aggregation(args: {
+    api: ApiModel
+    aggregation: AggregationApi
+    interval: Interval
+    current: boolean
+    args: ListArgs
+    block: BlockScope
+    chainId: number | null
+  }): Promise<EntityRow[]> {
+    return this.run(aggregationStatement(args))
   }
 
   byIds(args: { entity: EntityModel; ids: string[]; block: BlockScope }): Promise<EntityRow[]> {

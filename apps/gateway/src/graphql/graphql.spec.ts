@@ -39,7 +39,7 @@ beforeAll(async () => {
   pastHash = (await net.publicClient.getBlock({ blockNumber: pastBlock })).hash
   unstored = pastBlock - 1n
   while (withEvents.has(unstored)) unstored--
-  corpus = buildCorpus({ head, past, pastHash })
+  corpus = buildCorpus({ schema: loadSchemaModel(), head, past, pastHash })
 }, 120_000)
 
 afterAll(async () => {
@@ -92,6 +92,11 @@ describe.each<DatabaseKind>(['postgres', 'pglite'])('the GraphQL endpoint on %s'
     await check(corpus.timeTravel)
   })
 
+  it('answers hourly and daily statistics and leaderboards as computed from the chain’s events and state', async () => {
+    expect(corpus.statistics.length).toBeGreaterThanOrEqual(35)
+    await check(corpus.statistics)
+  })
+
   it('runs one SQL statement per relation level, however many rows each level has', async () => {
     // Seven relations over four levels: jobs; provider, model; stakeEvents, rewards, model.jobs; rewards.epoch.
     const query = (first: number) => `{ jobs(first: ${first}, where: { provider_not: null }) { id
@@ -111,6 +116,13 @@ describe.each<DatabaseKind>(['postgres', 'pglite'])('the GraphQL endpoint on %s'
     )
     expect(Object.keys(aliased.body.data ?? {})).toHaveLength(4)
     expect(gw.statements).toHaveLength(1)
+    // Statistics: the buckets (rolled up and in progress) in one statement, each relation level in one more.
+    gw.resetStatements()
+    const stats = await gw.query(`{ providerStats(interval: hour, current: include, first: 1000) { rewards
+      provider { id jobs(first: 2) { id model { id } } } } }`)
+    expect(stats.body.errors).toBeUndefined()
+    expect((stats.body.data as { providerStats: unknown[] }).providerStats.length).toBeGreaterThan(10)
+    expect(gw.statements).toHaveLength(4)
   })
 
   it('answers _meta with the indexed head block, the deployment and the error flag', async () => {

@@ -12,7 +12,11 @@ export interface GraphqlContext {
   entities: EntityQueries
 }
 
-type Resolver = (parent: ScopedRow, args: CollectionArgs & { id: string }, ctx: GraphqlContext) => unknown
+type Resolver = (
+  parent: ScopedRow,
+  args: CollectionArgs & { id: string; interval: string; current?: string | null },
+  ctx: GraphqlContext,
+) => unknown
 
 /** One resolver per root field and relation field, each handing its arguments to the request's EntityQueries. */
 export function buildResolvers(api: ApiModel): Record<string, Record<string, Resolver>> {
@@ -29,6 +33,15 @@ export function buildResolvers(api: ApiModel): Record<string, Record<string, Res
       fields[field] = (parent, args, ctx) => ctx.entities.related({ entity, field, parent, args })
     }
     types[entity] = fields
+  }
+  for (const a of api.aggregations.values()) {
+    const aggregation = a.entity.name
+    query[a.plural] = (_, args, ctx) => ctx.entities.aggregation({ aggregation, args })
+    const fields: Record<string, Resolver> = {}
+    for (const field of a.relations.keys()) {
+      fields[field] = (parent, args, ctx) => ctx.entities.related({ entity: aggregation, field, parent, args })
+    }
+    types[aggregation] = fields
   }
   return types
 }

@@ -1,7 +1,7 @@
 import type { SchemaModel } from '../db/entity-model'
 import { type EntityChanges, EntityStore } from './entity-store'
 import type { ChainEvent } from './events'
-import { applyEvent, dependentKeys, entityKeys, type HandlerEnv } from './handlers'
+import { applyEvent, DataPointIds, dependentKeys, entityKeys, type HandlerEnv } from './handlers'
 import type { IndexerRepository } from './indexer.repository'
 
 /** A handler failed on an event: a bug or an unexpected event, not something a retry cures. */
@@ -15,6 +15,7 @@ export class HandlerError extends Error {
  */
 export class EventApplier {
   readonly store: EntityStore
+  private ids = new DataPointIds()
 
   constructor(
     private readonly repository: IndexerRepository,
@@ -31,7 +32,7 @@ export class EventApplier {
     await this.prefetch(events.flatMap((e) => dependentKeys(e, (entity, id) => this.store.peek(entity, id))))
     for (const event of events) {
       try {
-        applyEvent({ store: this.store, event, env: this.env })
+        applyEvent({ store: this.store, event, env: this.env, ids: this.ids })
       } catch (error) {
         const where = `${event.contract}.${event.name} at block ${event.blockNumber} log ${event.logIndex}`
         throw new HandlerError(`${where}: ${(error as Error).message}`, { cause: error })
@@ -46,6 +47,7 @@ export class EventApplier {
   /** Forgets cached state, after a rollback or a failed batch that was never committed. */
   reset(): void {
     this.store.clear()
+    this.ids = new DataPointIds()
   }
 
   private async prefetch(keys: [string, string][]): Promise<void> {

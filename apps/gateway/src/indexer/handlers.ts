@@ -20,6 +20,26 @@ interface Handler {
 type Peek = (entity: string, id: string) => Row | undefined
 
 export const NETWORK_ID = 'network'
+
+/**
+ * Hands out timeseries ids as graph-node does: the block number in the upper 32 bits and a sequence within the block
+ * below, so ids increase in write order (which `first` and `last` aggregates follow) and never depend on batching.
+ */
+export class DataPointIds {
+  private block = -1n
+  private seq = 0n
+
+  next(block: bigint): string {
+    if (block !== this.block) {
+      this.block = block
+      this.seq = 0n
+    }
+    return ((block << 32n) + this.seq++).toString()
+  }
+}
+
+/** Timestamp values are microseconds since the epoch; block times are seconds. */
+export const MICROS = 1_000_000n
 const JOB_KINDS = ['INFERENCE', 'TRAINING'] as const
 
 class Ctx {
@@ -27,6 +47,7 @@ class Ctx {
     readonly store: EntityStore,
     readonly event: ChainEvent,
     readonly env: HandlerEnv,
+    readonly ids: DataPointIds,
   ) {}
   get block() {
     return this.event.blockNumber
@@ -50,6 +71,10 @@ class Ctx {
   }
   save(entity: string, row: Row) {
     this.store.set(entity, row, this.block)
+  }
+  /** Appends a data point to a timeseries; its id and timestamp are set here, as graph-node sets them. */
+  dataPoint(entity: string, values: Record<string, unknown>) {
+    this.store.set(entity, { ...values, id: this.ids.next(this.block), timestamp: this.ts * MICROS }, this.block)
   }
   network(): Row {
     return (
@@ -120,6 +145,44 @@ function stakeChange(ctx: Ctx, provider: Row, stake: bigint, pending: bigint, to
   ctx.save('Network', n)
 }
 
+const NO_NETWORK_CHANGE = {
+  jobsCreated: 0n,
+  jobsCompleted: 0n,
+  payments: 0n,
+  fees: 0n,
+  rewardsPaid: 0n,
+  rewardsClaimed: 0n,
+}
+
+/** Records what the event adds to the network's statistics and the totals it leaves (NetworkDataPoint). */
+function networkPoint(ctx: Ctx, delta: Partial<typeof NO_NETWORK_CHANGE> = {}) {
+  const n = ctx.network()
+  ctx.dataPoint('NetworkDataPoint', {
+    ...NO_NETWORK_CHANGE,
+    ...delta,
+    totalStake: n.totalStake,
+    activeProviders: n.activeProviderCount,
+  })
+}
+
+/** Records what the event adds to a provider's statistics and its stake after it (ProviderDataPoint). */
+function providerPoint(ctx: Ctx, provider: Row, delta: { jobsCompleted?: bigint; rewards?: bigint; fees?: bigint }) {
+  ctx.dataPoint('ProviderDataPoint', {
+    provider: provider.id,
+    jobsCompleted: 0n,
+    rewards: 0n,
+    fees: 0n,
+    ...delta,
+    stake: provider.stake,
+  })
+}
+
+/** A stake change moves the network's total stake and maybe its active providers, and the provider's stake. */
+function stakePoints(ctx: Ctx, provider: Row) {
+  networkPoint(ctx)
+  providerPoint(ctx, provider, {})
+}
+
 function stakeEvent(ctx: Ctx, provider: Row, type: string, amount: bigint, reason: string | null) {
   ctx.save('StakeEvent', {
     id: ctx.eventId,
@@ -158,6 +221,7 @@ const HANDLERS: Record<string, Handler> = {
       // A zero minimum stake makes a provider active the moment it registers.
       if ((n.minStake as bigint) === 0n) n.activeProviderCount = (n.activeProviderCount as bigint) + 1n
       ctx.save('Network', n)
+      if ((n.minStake as bigint) === 0n) networkPoint(ctx)
     },
   },
   ProviderUpdated: {
@@ -175,6 +239,7 @@ const HANDLERS: Record<string, Handler> = {
       stakeChange(ctx, p, a.newStake, p.pendingUnstake as bigint, a.totalStaked)
       ctx.save('Provider', p)
       stakeEvent(ctx, p, 'STAKED', a.amount, null)
+      stakePoints(ctx, p)
     },
   },
   UnstakeRequested: {
@@ -185,6 +250,7 @@ const HANDLERS: Record<string, Handler> = {
       p.unlockAt = BigInt(a.unlockAt)
       ctx.save('Provider', p)
       stakeEvent(ctx, p, 'UNSTAKE_REQUESTED', a.amount, null)
+      stakePoints(ctx, p)
     },
   },
   Unstaked: {
@@ -211,6 +277,7 @@ const HANDLERS: Record<string, Handler> = {
       n.totalSlashed = (n.totalSlashed as bigint) + a.amount
       ctx.save('Network', n)
       stakeEvent(ctx, p, 'SLASHED', a.amount, a.reason)
+      stakePoints(ctx, p)
     },
   },
   ModelRegistered: {
@@ -262,6 +329,7 @@ const HANDLERS: Record<string, Handler> = {
         completedAt: null,
         updatedAt: ctx.ts,
       })
+      networkPoint(ctx, { jobsCreated: 1n })
     },
   },
   JobAssigned: {
@@ -301,6 +369,8 @@ const HANDLERS: Record<string, Handler> = {
       n.totalPayments = (n.totalPayments as bigint) + a.payment
       n.totalFees = (n.totalFees as bigint) + a.fee
       ctx.save('Network', n)
+      networkPoint(ctx, { jobsCompleted: 1n, payments: a.payment, fees: a.fee })
+      providerPoint(ctx, p, { jobsCompleted: 1n })
     },
   },
   JobCancelled: {
@@ -375,10 +445,7 @@ const HANDLERS: Record<string, Handler> = {
     },
   },
   RewardPaid: {
-    keys: (a) => [
-      ['Provider', a.provider],
-      ['Epoch', a.epoch.toString()],
-    ],
+    keys: (a) => [['Provider', a.provider], ['Epoch', a.epoch.toString()], net],
     run(ctx, a) {
       const p = ctx.must('Provider', a.provider)
       p.rewardsEarned = (p.rewardsEarned as bigint) + a.amount
@@ -399,6 +466,8 @@ const HANDLERS: Record<string, Handler> = {
         blockNumber: ctx.block,
         transactionHash: ctx.event.transactionHash,
       })
+      networkPoint(ctx, { rewardsPaid: a.amount })
+      providerPoint(ctx, p, { rewards: a.amount, fees: a.fee })
     },
   },
   RewardsFunded: {
@@ -454,6 +523,8 @@ const HANDLERS: Record<string, Handler> = {
         blockNumber: ctx.block,
         transactionHash: ctx.event.transactionHash,
       })
+      networkPoint(ctx, { rewardsClaimed: a.amount })
+      providerPoint(ctx, p, { rewards: a.amount })
     },
   },
 }
@@ -485,6 +556,16 @@ export function dependentKeys(event: ChainEvent, peek: Peek): Key[] {
 }
 
 /** Applies one event to the store. Events without a handler (e.g. JobMarketSet) only go to the event table. */
-export function applyEvent({ store, event, env }: { store: EntityStore; event: ChainEvent; env: HandlerEnv }): void {
-  HANDLERS[event.name]?.run(new Ctx(store, event, env), event.args)
+export function applyEvent({
+  store,
+  event,
+  env,
+  ids,
+}: {
+  store: EntityStore
+  event: ChainEvent
+  env: HandlerEnv
+  ids: DataPointIds
+}): void {
+  HANDLERS[event.name]?.run(new Ctx(store, event, env, ids), event.args)
 }

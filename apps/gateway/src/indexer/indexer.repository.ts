@@ -2,9 +2,16 @@ import { type SQL, sql } from 'drizzle-orm'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Db } from '../db/database'
-import type { EntityField, EntityModel, ScalarKind, SchemaModel } from '../db/entity-model'
+import {
+  aggregationTable,
+  type EntityField,
+  type EntityModel,
+  type ScalarKind,
+  type SchemaModel,
+} from '../db/entity-model'
 import type { EntityChanges, Row } from './entity-store'
 import { argsFromJson, argsToJson, type ChainEvent, type IndexedContract } from './events'
+import { type ClosedBucket, rollupStatement } from './rollup'
 
 const SQL_TYPES: Record<ScalarKind, string> = {
   id: 'text',
@@ -15,6 +22,7 @@ const SQL_TYPES: Record<ScalarKind, string> = {
   boolean: 'boolean',
   int: 'int4',
   int8: 'int8',
+  timestamp: 'int8',
 }
 
 const EVENT_COLUMNS = [
@@ -52,6 +60,8 @@ export interface Batch {
   events: ChainEvent[]
   blocks: BlockRow[]
   state: SyncState
+  /** Statistics buckets the batch's blocks close, rolled up after its data points are written. */
+  rollups?: ClosedBucket[]
 }
 
 /** A value in COPY's text format: \N for null, backslash escapes for the characters COPY reserves. */
@@ -109,6 +119,7 @@ function fromDb(field: EntityField, v: unknown): unknown {
   switch (field.kind) {
     case 'bigint':
     case 'int8':
+    case 'timestamp':
       return BigInt(v as string)
     case 'int':
       return Number(v)
@@ -161,6 +172,7 @@ export class IndexerRepository {
     await this.db.transaction(async (tx) => {
       if (!durable) await tx.execute(sql`set local synchronous_commit = off`)
       for (const c of batch.changes) await this.writeChanges(tx as unknown as Db, c)
+      await this.rollUp(tx as unknown as Db, batch.rollups ?? [])
       await this.insertEvents(tx as unknown as Db, batch.events)
       await this.upsertBlocks(tx as unknown as Db, batch.state.chainId, batch.blocks)
       await this.saveState(tx as unknown as Db, batch.state)
@@ -172,6 +184,23 @@ export class IndexerRepository {
     await this.db.transaction(async (tx) => {
       for (const c of changes) await this.writeChanges(tx as unknown as Db, c)
     })
+  }
+
+  /** Rolls up closed statistics buckets (the rebuild path: the data points are already stored). */
+  async writeRollups(buckets: ClosedBucket[]): Promise<void> {
+    if (buckets.length === 0) return
+    await this.db.transaction(async (tx) => this.rollUp(tx as unknown as Db, buckets))
+  }
+
+  /** One statement per aggregation and interval that has buckets to roll up. */
+  private async rollUp(tx: Db, buckets: ClosedBucket[]): Promise<void> {
+    if (buckets.length === 0) return
+    for (const aggregation of this.model.aggregations) {
+      for (const interval of aggregation.intervals) {
+        const mine = buckets.filter((b) => b.interval === interval)
+        if (mine.length > 0) await tx.execute(rollupStatement({ aggregation, interval, buckets: mine }))
+      }
+    }
   }
 
   private async writeChanges(tx: Db, c: EntityChanges): Promise<void> {
@@ -259,6 +288,10 @@ export class IndexerRepository {
         await tx.execute(sql`delete from ${t} where block_from > ${after}`)
         await tx.execute(sql`update ${t} set block_to = null where block_to > ${after}`)
       }
+      // Buckets closed by an orphaned block go; the canonical chain closes them again when its time reaches them.
+      for (const table of this.aggregationTables()) {
+        await tx.execute(sql`delete from ${ident(table)} where block_from > ${after}`)
+      }
       await tx.execute(sql`delete from chain_event where chain_id = ${state.chainId} and block_number > ${after}`)
       await tx.execute(sql`delete from block where chain_id = ${state.chainId} and number > ${after}`)
       await this.saveState(tx as unknown as Db, state)
@@ -276,8 +309,25 @@ export class IndexerRepository {
 
   /** Empties the entity tables, for a rebuild from the event table. */
   async truncateEntities(): Promise<void> {
-    const tables = this.model.entities.map((e) => `"${e.table}"`).join(', ')
-    await this.db.execute(sql.raw(`truncate ${tables}`))
+    const tables = [...this.model.entities.map((e) => e.table), ...this.aggregationTables()]
+    await this.db.execute(sql.raw(`truncate ${tables.map((t) => `"${t}"`).join(', ')}`))
+  }
+
+  private aggregationTables(): string[] {
+    return this.model.aggregations.flatMap((a) => a.intervals.map((i) => aggregationTable(a, i)))
+  }
+
+  /** Stored blocks after `after` in order, a page at a time: the blocks whose times close statistics buckets. */
+  async blocksAfter(chainId: number, after: bigint, limit: number): Promise<BlockRow[]> {
+    const rows =
+      await this.rows(sql`select * from block where chain_id = ${chainId} and number > ${after.toString()}::int8
+      order by number limit ${limit}`)
+    return rows.map((r) => ({
+      number: BigInt(r.number as string),
+      hash: r.hash as string,
+      parentHash: (r.parent_hash as string) ?? null,
+      timestamp: BigInt(r.timestamp as string),
+    }))
   }
 
   /** Stored events after (block, logIndex), in chain order. */

@@ -3,11 +3,12 @@ export { HandlerError } from './event-applier'
 import { EventEmitter } from 'node:events'
 import { backoffMs, RetryableError, sleep } from '../common/errors'
 import type { IndexerConfig } from '../config/config'
-import type { SchemaModel } from '../db/entity-model'
+import type { Interval, SchemaModel } from '../db/entity-model'
 import { EventApplier, HandlerError } from './event-applier'
 import { type ChainEvent, decodeLog, type IndexedContract } from './events'
 import type { HandlerEnv } from './handlers'
 import type { BlockRow, IndexerRepository, SyncState } from './indexer.repository'
+import { closedBuckets, rollupIntervals } from './rollup'
 import { type BlockHeader, type ChainRpc, RangeTooLargeError, type RawLog } from './rpc'
 
 export interface IndexedContractConfig {
@@ -55,6 +56,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
   private range: bigint
   private rangeSuccesses = 0
   private finality?: { kind: 'tag' } | { kind: 'depth'; depth: bigint }
+  private readonly intervals: Interval[]
 
   constructor(private readonly o: IndexerOptions) {
     super()
@@ -62,6 +64,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
     this.addresses = o.contracts.map((c) => c.address.toLowerCase())
     this.logger = o.logger ?? silent
     this.range = BigInt(o.config.getLogs.initialRange)
+    this.intervals = rollupIntervals(o.model)
   }
 
   /** Indexes until `signal` aborts. Transient failures are logged and retried with backoff. */
@@ -163,6 +166,8 @@ export class Indexer extends EventEmitter<IndexerEvents> {
     let next = startState.blockNumber + 1n
     let pending: ChainEvent[] = []
     let lastTo = startState.blockNumber
+    // The time of the newest block handed to a write: where the next batch's bucket boundaries are counted from.
+    let lastTime = startState.blockTimestamp
     let lastFlush = Date.now()
     const began = Date.now()
     const total = target - startState.blockNumber
@@ -215,9 +220,11 @@ export class Indexer extends EventEmitter<IndexerEvents> {
       const events = pending
       pending = []
       lastFlush = Date.now()
+      const rollups = closedBuckets({ intervals: this.intervals, previous: lastTime, blocks: [...blocks.values()] })
+      lastTime = header.timestamp
       writing = this.o.repository
         .writeBatch(
-          { changes: this.applier.takeChanges(), events, blocks: [...blocks.values()], state },
+          { changes: this.applier.takeChanges(), events, blocks: [...blocks.values()], state, rollups },
           { durable: false },
         )
         .then(
@@ -338,6 +345,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         events,
         blocks: [toBlockRow(block)],
         state: next,
+        rollups: closedBuckets({ intervals: this.intervals, previous: state.blockTimestamp, blocks: [block] }),
       })
       this.state = state = next
       this.emit('block', next)

@@ -41,8 +41,12 @@ describe('rebuilding entities from stored events', () => {
     await net?.stop()
   })
 
-  it('reproduces every entity version from the event table, even with pages that split blocks', async () => {
+  it('reproduces every entity version and statistics bucket from the event table, even with pages that split blocks', async () => {
     const before = await dumpIndex(db.database, model)
+    // The activity's clock jumps span days: there are closed hourly and daily buckets to regenerate.
+    for (const table of ['NetworkStat_hour', 'NetworkStat_day', 'ProviderStat_hour', 'ProviderStat_day']) {
+      expect(before.filter((line) => line.startsWith(`${table} `)).length, table).toBeGreaterThan(1)
+    }
     // rebuildEntities is given no RPC at all: the event table is its only input.
     const { events } = await rebuildEntities({
       db: db.database.db,

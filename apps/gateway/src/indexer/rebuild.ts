@@ -3,6 +3,7 @@ import type { SchemaModel } from '../db/entity-model'
 import { EventApplier } from './event-applier'
 import type { HandlerEnv } from './handlers'
 import { IndexerRepository } from './indexer.repository'
+import { closedBuckets, rollupIntervals } from './rollup'
 
 /**
  * Rebuilds every entity table from the stored event table, without the RPC: for when handler logic changes.
@@ -37,6 +38,22 @@ export async function rebuildEntities({
     after = { block: last.blockNumber, logIndex: last.logIndex }
     total += events.length
     onProgress?.({ events: total, block: last.blockNumber })
+  }
+  // With every data point stored, the buckets are rolled up at the stored blocks that closed them, as they were live.
+  const intervals = rollupIntervals(model)
+  let previous: { number: bigint; timestamp: bigint } | undefined
+  for (;;) {
+    const blocks = await repository.blocksAfter(chainId, previous?.number ?? -1n, pageSize)
+    if (blocks.length === 0) break
+    const first = blocks[0] as (typeof blocks)[number]
+    await repository.writeRollups(
+      closedBuckets({
+        intervals,
+        previous: (previous ?? first).timestamp,
+        blocks: previous ? blocks : blocks.slice(1),
+      }),
+    )
+    previous = blocks.at(-1)
   }
   return { events: total }
 }

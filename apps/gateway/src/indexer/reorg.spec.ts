@@ -1,5 +1,6 @@
 import { anvilAccount, prng, runActivity } from '@computegraph/contracts/activity'
 import { actions, type LocalNetwork, startLocalNetwork } from '@computegraph/contracts/fixture'
+import { sql } from 'drizzle-orm'
 import { type Hex, keccak256, parseEther, toHex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../config/config'
@@ -8,7 +9,7 @@ import { openTestDatabase } from '../db/testing'
 import { createIndexer } from './indexer.factory'
 import { IndexerRepository } from './indexer.repository'
 import { compareWithChain } from './testing/chain-truth'
-import { orphansLeft, waitForCursor, waitForHead } from './testing/harness'
+import { dumpIndex, orphansLeft, waitForCursor, waitForHead } from './testing/harness'
 
 const PROVIDERS = [1, 2, 3, 4]
 const CLIENTS = [5, 6, 7]
@@ -183,6 +184,72 @@ describe('reorgs', () => {
     } finally {
       await fresh.database.close()
       await fresh.cleanup()
+    }
+  })
+
+  it('corrects a rolled-up statistics bucket when a reorg orphans blocks inside it, as indexing afresh would', async () => {
+    const HOUR = 3600n
+    const live = await openTestDatabase('postgres')
+    const fresh = await openTestDatabase('pglite')
+    const act = actions(net)
+    const at = async (timestamp: bigint, send: () => Promise<unknown>) => {
+      await net.testClient.setNextBlockTimestamp({ timestamp })
+      await send()
+    }
+    const job = async (variant: string) =>
+      act.createJob(anvilAccount(CLIENTS[0] as number), {
+        modelId,
+        inputHash: keccak256(toHex(variant)),
+        payment: parseEther('3'),
+        deadline: (await act.latestTimestamp()) + 86_400n,
+      })
+    const config = loadConfig({ RPC_URL: net.anvil.rpcUrl, FINALITY: '64', POLL_INTERVAL_MS: '20' })
+    const indexer = createIndexer({ db: live.database.db, deployment: net.deployment, config: config.indexer })
+    const controller = new AbortController()
+    const running = indexer.run(controller.signal)
+    const hourBucket = async (database: typeof live.database, start: bigint) =>
+      database.query<{ jobs_created: string }>(
+        sql`select jobs_created::text from network_stat_hour where timestamp = ${(start * 1_000_000n).toString()}::int8`,
+      )
+    try {
+      const hour = ((await act.latestTimestamp()) / HOUR) * HOUR + HOUR
+      await at(hour + 10n, () => job('stats kept'))
+      const snapshot = await net.testClient.snapshot()
+      // Orphaned: three jobs inside the hour, then a block past its end that rolls it up.
+      for (let i = 0; i < 3; i++) await at(hour + 20n + BigInt(i), () => job(`stats orphaned ${i}`))
+      await at(hour + HOUR + 1n, () => net.testClient.mine({ blocks: 1 }))
+      await waitForHead(indexer, net)
+      expect(await hourBucket(live.database, hour)).toEqual([{ jobs_created: '4' }])
+
+      await net.testClient.revert({ id: snapshot })
+      // Canonical: one job inside the hour, and a longer chain that closes it again.
+      await at(hour + 30n, () => job('stats canonical'))
+      for (let i = 0; i < 4; i++) await at(hour + HOUR + 2n + BigInt(i), () => net.testClient.mine({ blocks: 1 }))
+      const head = await waitForHead(indexer, net)
+      expect(await hourBucket(live.database, hour)).toEqual([{ jobs_created: '2' }])
+      expect(await orphansLeft(live.database, net)).toEqual([])
+
+      const again = createIndexer({ db: fresh.database.db, deployment: net.deployment, config: config.indexer })
+      const stop = new AbortController()
+      const other = again.run(stop.signal)
+      await waitForCursor(again, (n) => n === head)
+      stop.abort()
+      await other
+      // Buckets may be closed at different blocks (a backfill stores fewer of them), never with different values.
+      const stats = async (database: typeof live.database) =>
+        (await dumpIndex(database, model))
+          .filter((line) => /^(Network|Provider)Stat_/.test(line))
+          .map((line) => line.replace(/,"block_from":"?\d+"?/, ''))
+      const expected = await stats(fresh.database)
+      expect(expected.length).toBeGreaterThan(10)
+      expect(await stats(live.database)).toEqual(expected)
+    } finally {
+      controller.abort()
+      await running
+      for (const d of [live, fresh]) {
+        await d.database.close()
+        await d.cleanup()
+      }
     }
   })
 })

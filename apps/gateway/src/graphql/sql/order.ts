@@ -39,7 +39,7 @@ export function compileOrder({
   aliases: Aliases
 }): CompiledOrder {
   const desc = orderDirection === 'desc'
-  const id: SortKey = { expr: column(alias, 'id'), desc, text: true }
+  const id: SortKey = { expr: column(alias, 'id'), desc, text: entity.entity.idKind !== 'int8' }
   if (!orderBy) return { joins: [], keys: [id] }
   const key = entity.orderBy.get(orderBy)
   if (!key) throw new BadUserInputError(`orderBy: ${entity.entity.name} has no field ${orderBy} to sort by`)

@@ -43,6 +43,7 @@ const SQL_TYPES: Record<ScalarKind, string> = {
   boolean: 'boolean',
   int: 'int4',
   int8: 'int8',
+  timestamp: 'int8',
 }
 
 type Row = Record<string, unknown> & { from: number; to?: number }

@@ -26,15 +26,34 @@ export interface JobChangeEvent {
   orphaned?: JobVersion
 }
 
+/** A statistics bucket rolled up (or, with `reorged`, reopened by a reorg that orphaned the block that closed it). */
+export interface StatsBucketEvent {
+  interval: string
+  /** Start of the bucket's period, microseconds since the epoch. */
+  timestamp: bigint
+  /** The block that closed it; for a reorg correction, the common ancestor. */
+  block: FeedBlock
+  reorged: boolean
+}
+
+export interface ClosedBucketRow {
+  interval: string
+  timestamp: bigint
+  block: bigint
+}
+
 export type FeedEvent =
   | { kind: 'block'; block: FeedBlock }
   | { kind: 'job'; change: JobChangeEvent }
+  | { kind: 'stats'; bucket: StatsBucketEvent }
   | { kind: 'reorg'; ancestor: bigint; orphanedHead: bigint; newHead: FeedBlock | null }
 
 export interface FeedStore {
   blocksIn(args: { chainId: number; from: bigint; to: bigint }): Promise<FeedBlock[]>
   jobChangesIn(args: { from: bigint; to: bigint }): Promise<(JobVersion & { previousStatus: string | null })[]>
   jobsAt(args: { ids: string[]; block: bigint }): Promise<JobVersion[]>
+  /** Statistics buckets closed by blocks in (from, to], shorter intervals first. */
+  bucketsIn(args: { from: bigint; to: bigint }): Promise<ClosedBucketRow[]>
   blockAt(args: { chainId: number; number: bigint }): Promise<FeedBlock | null>
 }
 
@@ -56,6 +75,8 @@ export class ChangeFeed {
   private readonly listeners = new Set<(event: FeedEvent) => void>()
   /** Job states published per block not yet final: what a rollback must correct. */
   private readonly recent = new Map<bigint, Map<string, JobVersion>>()
+  /** Statistics buckets published per block not yet final: a rollback reopens them. */
+  private readonly recentBuckets = new Map<bigint, ClosedBucketRow[]>()
 
   constructor(private readonly o: { store: FeedStore; logger: Logger }) {}
 
@@ -104,10 +125,12 @@ export class ChangeFeed {
     const from = this.last ?? to - 1n
     this.last = to
     for (const n of this.recent.keys()) if (n <= state.finalizedBlock) this.recent.delete(n)
+    for (const n of this.recentBuckets.keys()) if (n <= state.finalizedBlock) this.recentBuckets.delete(n)
     if (to <= from || this.listeners.size === 0) return
-    const [blocks, changes] = await Promise.all([
+    const [blocks, changes, buckets] = await Promise.all([
       this.o.store.blocksIn({ chainId: state.chainId, from, to }),
       this.o.store.jobChangesIn({ from, to }),
+      this.o.store.bucketsIn({ from, to }),
     ])
     const byBlock = new Map<bigint, typeof changes>()
     for (const c of changes) {
@@ -117,6 +140,11 @@ export class ChangeFeed {
     }
     for (const block of blocks) {
       this.publish({ kind: 'block', block })
+      const closed = buckets.filter((b) => b.block === block.number)
+      if (closed.length > 0) this.recentBuckets.set(block.number, closed)
+      for (const b of closed) {
+        this.publish({ kind: 'stats', bucket: { interval: b.interval, timestamp: b.timestamp, block, reorged: false } })
+      }
       const group = byBlock.get(block.number) ?? []
       if (group.length === 0) continue
       const published = this.recent.get(block.number) ?? new Map<string, JobVersion>()
@@ -136,10 +164,24 @@ export class ChangeFeed {
       for (const [id, job] of this.recent.get(n) ?? []) orphaned.set(id, job)
       this.recent.delete(n)
     }
+    const reopened: ClosedBucketRow[] = []
+    for (const n of [...this.recentBuckets.keys()].sort((a, b) => (a < b ? -1 : 1))) {
+      if (n <= ancestor) continue
+      reopened.push(...(this.recentBuckets.get(n) ?? []))
+      this.recentBuckets.delete(n)
+    }
     if (this.listeners.size === 0) return
     const newHead = await this.o.store.blockAt({ chainId: this.chainId, number: ancestor })
     this.publish({ kind: 'reorg', ancestor, orphanedHead, newHead })
-    if (orphaned.size === 0 || !newHead) return
+    if (!newHead) return
+    // The canonical chain has not closed these buckets yet: it delivers them anew when its time reaches their end.
+    for (const b of reopened) {
+      this.publish({
+        kind: 'stats',
+        bucket: { interval: b.interval, timestamp: b.timestamp, block: newHead, reorged: true },
+      })
+    }
+    if (orphaned.size === 0) return
     const canonical = new Map(
       (await this.o.store.jobsAt({ ids: [...orphaned.keys()], block: ancestor })).map((j) => [j.id, j]),
     )

@@ -2,8 +2,10 @@ import { Inject, Injectable } from '@nestjs/common'
 import { sql } from 'drizzle-orm'
 import type { Database } from '../../db/database'
 import { DATABASE } from '../../db/db.module'
+import { aggregationTable, INTERVALS } from '../../db/entity-model'
+import { loadSchemaModel } from '../../db/schema-file'
 import { storeError } from '../entity.repository'
-import type { FeedBlock, FeedStore, JobVersion } from './change-feed'
+import type { ClosedBucketRow, FeedBlock, FeedStore, JobVersion } from './change-feed'
 
 type Row = Record<string, unknown>
 
@@ -48,6 +50,35 @@ export class FeedRepository implements FeedStore {
         sql`, `,
       )}) and block_from <= ${n}::int8 and (block_to is null or block_to > ${n}::int8)`)
     return rows.map(toJob)
+  }
+
+  /** Buckets of every aggregation table closed by blocks in (from, to]: one statement over all of them. */
+  async bucketsIn({ from, to }: { from: bigint; to: bigint }): Promise<ClosedBucketRow[]> {
+    const tables = loadSchemaModel().aggregations.flatMap((a) =>
+      a.intervals.map((interval) => ({ interval, table: aggregationTable(a, interval) })),
+    )
+    if (tables.length === 0) return []
+    const parts = tables.map(
+      ({
+        interval,
+        table,
+      }) => sql`select ${interval}::text as interval, timestamp, block_from from ${sql.raw(`"${table}"`)}
+        where block_from > ${from.toString()}::int8 and block_from <= ${to.toString()}::int8`,
+    )
+    const rows = await this.run(
+      sql`select distinct interval, timestamp::text, block_from::text from (${sql.join(
+        parts,
+        sql` union all `,
+      )}) b order by block_from, timestamp`,
+    )
+    const order = (i: string) => INTERVALS[i as keyof typeof INTERVALS] ?? 0
+    return rows
+      .map((r) => ({
+        interval: r.interval as string,
+        timestamp: BigInt(r.timestamp as string),
+        block: BigInt(r.block_from as string),
+      }))
+      .sort((a, b) => (a.block !== b.block ? (a.block < b.block ? -1 : 1) : order(a.interval) - order(b.interval)))
   }
 
   async blockAt({ chainId, number }: { chainId: number; number: bigint }): Promise<FeedBlock | null> {

@@ -1,6 +1,6 @@
 import { UnavailableError } from '../graphql.errors'
 import type { GraphqlContext } from '../resolvers'
-import type { ChangeFeed, FeedBlock, FeedEvent, JobChangeEvent } from './change-feed'
+import type { ChangeFeed, FeedBlock, FeedEvent, JobChangeEvent, StatsBucketEvent } from './change-feed'
 import { Channel } from './channel'
 import { compileJobFilter, type JobChangedFilter } from './job-filter'
 
@@ -23,6 +23,14 @@ const apiBlock = (b: FeedBlock) => ({
   parentHash: b.parentHash,
 })
 
+/** Arguments that read one bucket's rows at the block that closed it (for a correction: at the ancestor). */
+const bucketArgs = (bucket: StatsBucketEvent, args: Record<string, unknown>) => ({
+  ...args,
+  interval: bucket.interval,
+  where: { timestamp: bucket.timestamp.toString() },
+  block: { number: Number(bucket.block.number) },
+})
+
 /** An iterator over the feed's events that `pick` maps to a payload (undefined skips the event). */
 function stream(feed: ChangeFeed, pick: (event: FeedEvent) => unknown): Channel<unknown> {
   let unsubscribe = () => {}
@@ -41,7 +49,10 @@ function stream(feed: ChangeFeed, pick: (event: FeedEvent) => unknown): Channel<
   return channel
 }
 
-/** `newBlock`, `reorg` and `jobChanged` over the change feed; `JobChange.job` reads through the request's loaders. */
+/**
+ * `newBlock`, `reorg`, `jobChanged` and `statsRolledUp` over the change feed; `JobChange.job` and the buckets' rows
+ * read through the request's loaders.
+ */
 export function subscriptionFields({ feed, maxIn }: { feed: ChangeFeed; maxIn: number }): SubscriptionFields {
   return {
     Subscription: {
@@ -59,6 +70,14 @@ export function subscriptionFields({ feed, maxIn }: { feed: ChangeFeed; maxIn: n
                     newHead: e.newHead && apiBlock(e.newHead),
                   },
                 }
+              : undefined,
+          ),
+      },
+      statsRolledUp: {
+        subscribe: (_, args) =>
+          stream(feed, (e) =>
+            e.kind === 'stats' && (!args.interval || args.interval === e.bucket.interval)
+              ? { statsRolledUp: e.bucket }
               : undefined,
           ),
       },
@@ -81,6 +100,23 @@ export function subscriptionFields({ feed, maxIn }: { feed: ChangeFeed; maxIn: n
           ctx.entities.one({ entity: 'Job', id: change.id, block: { number: Number(change.block.number) } }),
       },
       block: { resolve: (change: JobChangeEvent) => apiBlock(change.block) },
+    },
+    // The bucket's rows are read at the block that closed it, through the request's loaders like any query's.
+    StatsBucket: {
+      block: { resolve: (bucket: StatsBucketEvent) => apiBlock(bucket.block) },
+      network: {
+        resolve: async (bucket: StatsBucketEvent, _, ctx) => {
+          const rows = await ctx.entities.aggregation({
+            aggregation: 'NetworkStat',
+            args: bucketArgs(bucket, { first: 1 }),
+          })
+          return rows[0] ?? null
+        },
+      },
+      providers: {
+        resolve: (bucket: StatsBucketEvent, args, ctx) =>
+          ctx.entities.aggregation({ aggregation: 'ProviderStat', args: bucketArgs(bucket, args) }),
+      },
     },
   }
 }

@@ -27,6 +27,13 @@ interface Change {
   block: Block
   reorged: boolean
 }
+interface Bucket {
+  interval: string
+  timestamp: string
+  block?: { number: number }
+  network?: { jobsCreated: string; totalJobsCreated: string } | null
+  reorged: boolean
+}
 interface Delivery<T> {
   events: T[]
   errors: unknown[]
@@ -332,6 +339,112 @@ describe('GraphQL subscriptions over graphql-ws', () => {
         reorged: false,
       })),
     )
+  })
+
+  it('delivers each statistics bucket when a block closes it, and reopens it when a reorg orphans that block', async () => {
+    const HOUR = 3600n
+    const client = connect()
+    const fields = 'interval timestamp block { number } network { jobsCreated totalJobsCreated } reorged'
+    const hourly = listen<Bucket>(
+      client,
+      `subscription { statsRolledUp(interval: hour) { ${fields} } }`,
+      'statsRolledUp',
+    )
+    const all = listen<Bucket>(client, 'subscription { statsRolledUp { interval timestamp reorged } }', 'statsRolledUp')
+    await barrier(client)
+    await settled()
+    const act = actions(net)
+    const mineAt = async (timestamp: bigint, send: () => Promise<unknown>) => {
+      await net.testClient.setNextBlockTimestamp({ timestamp })
+      await send()
+    }
+    // Start a few minutes into an hour, so that the jobs below fall in one hour whatever the clock says.
+    let now = await act.latestTimestamp()
+    const hour = now - (now % HOUR) + HOUR
+    await mineAt(hour + 60n, () => net.testClient.mine({ blocks: 1 }))
+    now = hour + 60n
+    for (let i = 0; i < 2; i++) await mineAt(++now, () => createJobs(1, `stats before ${i}`))
+    await settled()
+    const delivered = hourly.events.length
+    const snapshot = await net.testClient.snapshot()
+    const forkBase = Number(await net.publicClient.getBlockNumber())
+
+    // The orphaned branch: a block past the hour's end closes it.
+    await mineAt(hour + HOUR + 5n, () => createJobs(1, 'stats orphaned'))
+    const closing = Number(await settled())
+    await until('the closed hour', () => hourly.events.length > delivered)
+    const jobsIn = async (start: bigint, end: bigint, toBlock: bigint) => {
+      const created = await net.publicClient.getContractEvents({
+        address: net.addresses.jobMarket,
+        abi: jobMarketAbi,
+        eventName: 'JobCreated',
+        fromBlock: 0n,
+        toBlock,
+      })
+      let inside = 0
+      let before = 0
+      for (const l of created) {
+        const t = (await net.publicClient.getBlock({ blockNumber: l.blockNumber })).timestamp
+        if (t < end) before++
+        if (t >= start && t < end) inside++
+      }
+      return { jobsCreated: String(inside), totalJobsCreated: String(before) }
+    }
+    const micros = (t: bigint) => String(t * 1_000_000n)
+    expect(hourly.events.slice(delivered)).toEqual([
+      {
+        interval: 'hour',
+        timestamp: micros(hour),
+        block: { number: closing },
+        network: await jobsIn(hour, hour + HOUR, BigInt(closing)),
+        reorged: false,
+      },
+    ])
+    const query = await gw.query(
+      `{ networkStats(interval: hour, where: { timestamp: "${micros(hour)}" }) { jobsCreated totalJobsCreated } }`,
+    )
+    expect(query.body.data?.networkStats).toEqual([hourly.events.at(-1)?.network])
+
+    // The canonical branch: two more jobs within the hour, one block longer than the orphaned branch.
+    await net.testClient.revert({ id: snapshot })
+    for (let i = 0; i < 2; i++) await mineAt(++now, () => createJobs(1, `stats canonical ${i}`))
+    await settled()
+    await until('the reopened hour', () => hourly.events.length > delivered + 1)
+    expect(hourly.events[delivered + 1]).toEqual({
+      interval: 'hour',
+      timestamp: micros(hour),
+      block: { number: forkBase },
+      network: null,
+      reorged: true,
+    })
+    const reopened = await gw.query(`{ networkStats(interval: hour, where: { timestamp: "${micros(hour)}" }) { id } }`)
+    expect(reopened.body.data?.networkStats).toEqual([])
+
+    // The canonical chain closes the hour again, with its own jobs.
+    await mineAt(hour + HOUR + 7n, () => net.testClient.mine({ blocks: 1 }))
+    const closed = Number(await settled())
+    await until('the hour closed again', () => hourly.events.length > delivered + 2)
+    expect(hourly.events.slice(delivered + 2)).toEqual([
+      {
+        interval: 'hour',
+        timestamp: micros(hour),
+        block: { number: closed },
+        network: await jobsIn(hour, hour + HOUR, BigInt(closed)),
+        reorged: false,
+      },
+    ])
+    // The two canonical jobs count; the orphaned branch's job, created after the hour, never did.
+    expect(Number(hourly.events.at(-1)?.network?.jobsCreated)).toBe(
+      Number(hourly.events[delivered]?.network?.jobsCreated) + 2,
+    )
+    // Unfiltered, the subscription sees the same hour events (and a day's, when the hour ended one).
+    const hoursSeen = all.events.filter((b) => b.interval === 'hour').map((b) => [b.timestamp, b.reorged])
+    expect(hoursSeen.slice(-3)).toEqual([
+      [micros(hour), false],
+      [micros(hour), true],
+      [micros(hour), false],
+    ])
+    expect(hourly.errors).toEqual([])
   })
 
   it('refuses operations over the limits or with a bad filter with a clear error and no stack trace', async () => {

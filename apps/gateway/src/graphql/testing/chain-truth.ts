@@ -8,7 +8,11 @@ export type TruthRow = Record<string, unknown> & { id: string }
 /** The entities at one block, read from the contracts (view calls at that block) and their logs, not the indexer. */
 export interface Truth {
   block: bigint
+  /** The truth block's timestamp, seconds: the time that decides which statistics buckets have closed. */
+  timestamp: bigint
   entities: Record<string, TruthRow[]>
+  /** The block of each statistics data point, by type and id: what `current: include` at a past block may see. */
+  pointBlocks: Map<string, bigint>
   /** The last block at which each job changed (any JobMarket event naming it): `_change_block`'s answer. */
   jobChangedAt: Map<string, bigint>
 }
@@ -74,6 +78,13 @@ export async function readTruth({
       slashedTotal: s(p.slashedTotal),
       jobsAssigned: s(count(named('JobAssigned'), (x) => lower(x.args.provider) === id)),
       jobsCompleted: s(count(named('JobCompleted'), (x) => lower(x.args.provider) === id)),
+      rewardsEarned: s(
+        logs
+          .filter(
+            (x) => (x.eventName === 'RewardPaid' || x.eventName === 'RewardClaimed') && lower(x.args.provider) === id,
+          )
+          .reduce((acc, x) => acc + (x.args.amount as bigint), 0n),
+      ),
       registeredAt: s(await ts(l.blockNumber)),
       registeredAtBlock: s(l.blockNumber),
     })
@@ -235,6 +246,8 @@ export async function readTruth({
     })
   }
 
+  const { networkPoints, providerPoints, pointBlocks } = await dataPoints({ net, logs, block, ts, providers })
+
   const network: TruthRow = {
     id: 'network',
     minStake: s(await read<bigint>(a.staking, providerStakingAbi, 'minStake')),
@@ -253,7 +266,11 @@ export async function readTruth({
 
   return {
     block,
+    timestamp: await ts(block),
+    pointBlocks,
     entities: {
+      NetworkDataPoint: networkPoints,
+      ProviderDataPoint: providerPoints,
       Provider: providers,
       Job: jobs,
       Model: models,
@@ -266,4 +283,135 @@ export async function readTruth({
     },
     jobChangedAt,
   }
+}
+
+/**
+ * The statistics data points as their specification defines them, from logs and the contracts' state after each
+ * block: each event that moves a statistic writes one network point (then one provider point), with graph-node's ids,
+ * (block << 32) + the point's position in the block, and the block's time in microseconds.
+ */
+async function dataPoints({
+  net,
+  logs,
+  block,
+  ts,
+  providers,
+}: {
+  net: LocalNetwork
+  logs: Log[]
+  block: bigint
+  ts: (n: bigint) => Promise<bigint>
+  providers: TruthRow[]
+}) {
+  const c = net.publicClient
+  const a = net.addresses
+  const minStake = (await c.readContract({
+    address: a.staking,
+    abi: providerStakingAbi,
+    functionName: 'minStake',
+    blockNumber: block,
+  })) as bigint
+  // The state after a block is the state after each of its events that moves a statistic: anvil mines one
+  // transaction per block, and no transaction moves a stake twice.
+  const after = new Map<bigint, Promise<{ totalStaked: bigint; stakes: Map<string, bigint> }>>()
+  const stateAfter = (n: bigint) => {
+    let state = after.get(n)
+    if (!state) {
+      state = (async () => {
+        const totalStaked = (await c.readContract({
+          address: a.staking,
+          abi: providerStakingAbi,
+          functionName: 'totalStaked',
+          blockNumber: n,
+        })) as bigint
+        const stakes = new Map<string, bigint>()
+        for (const p of providers) {
+          if (BigInt(p.registeredAtBlock as string) > n) continue
+          const info = (await c.readContract({
+            address: a.staking,
+            abi: providerStakingAbi,
+            functionName: 'getProvider',
+            args: [p.id as Address],
+            blockNumber: n,
+          })) as { stake: bigint }
+          stakes.set(p.id, info.stake)
+        }
+        return { totalStaked, stakes }
+      })()
+      after.set(n, state)
+    }
+    return state
+  }
+  const networkPoints: TruthRow[] = []
+  const providerPoints: TruthRow[] = []
+  const pointBlocks = new Map<string, bigint>()
+  let seqBlock = -1n
+  let seq = 0n
+  const nextId = (n: bigint) => {
+    if (n !== seqBlock) {
+      seqBlock = n
+      seq = 0n
+    }
+    return s((n << 32n) + seq++)
+  }
+  const zero = { jobsCreated: '0', jobsCompleted: '0', payments: '0', fees: '0', rewardsPaid: '0', rewardsClaimed: '0' }
+  for (const l of logs) {
+    const network = async (values: Record<string, string>) => {
+      const state = await stateAfter(l.blockNumber)
+      const active = [...state.stakes.values()].filter((x) => x >= minStake).length
+      const id = nextId(l.blockNumber)
+      pointBlocks.set(`NetworkDataPoint ${id}`, l.blockNumber)
+      networkPoints.push({
+        id,
+        timestamp: s((await ts(l.blockNumber)) * 1_000_000n),
+        ...zero,
+        ...values,
+        totalStake: s(state.totalStaked),
+        activeProviders: s(active),
+      })
+    }
+    const provider = async (values: Record<string, string>) => {
+      const state = await stateAfter(l.blockNumber)
+      const p = lower(l.args.provider)
+      const id = nextId(l.blockNumber)
+      pointBlocks.set(`ProviderDataPoint ${id}`, l.blockNumber)
+      providerPoints.push({
+        id,
+        timestamp: s((await ts(l.blockNumber)) * 1_000_000n),
+        provider: p,
+        jobsCompleted: '0',
+        rewards: '0',
+        fees: '0',
+        ...values,
+        stake: s(state.stakes.get(p) ?? 0n),
+      })
+    }
+    switch (l.eventName) {
+      case 'ProviderRegistered':
+        if (minStake === 0n) await network({})
+        break
+      case 'Staked':
+      case 'UnstakeRequested':
+      case 'Slashed':
+        await network({})
+        await provider({})
+        break
+      case 'JobCreated':
+        await network({ jobsCreated: '1' })
+        break
+      case 'JobCompleted':
+        await network({ jobsCompleted: '1', payments: s(l.args.payment), fees: s(l.args.fee) })
+        await provider({ jobsCompleted: '1' })
+        break
+      case 'RewardPaid':
+        await network({ rewardsPaid: s(l.args.amount) })
+        await provider({ rewards: s(l.args.amount), fees: s(l.args.fee) })
+        break
+      case 'RewardClaimed':
+        await network({ rewardsClaimed: s(l.args.amount) })
+        await provider({ rewards: s(l.args.amount) })
+        break
+    }
+  }
+  return { networkPoints, providerPoints, pointBlocks }
 }

@@ -1,5 +1,6 @@
+import type { SchemaModel } from '../../db/entity-model'
 import type { Truth, TruthRow } from './chain-truth'
-import { Enum, type Spec } from './oracle'
+import { Enum, Oracle, type Spec } from './oracle'
 
 /**
  * Queries in the subgraph dialect, with values picked from the truth so that each answer is neither empty nor
@@ -11,6 +12,8 @@ export interface Corpus {
   ordering: Spec[]
   lookups: Spec[]
   timeTravel: Spec[]
+  /** Hourly and daily statistics (`@aggregation` queries) and provider leaderboards. */
+  statistics: Spec[]
 }
 
 const rows = (t: Truth, entity: string) => t.entities[entity] as TruthRow[]
@@ -30,7 +33,17 @@ const must = <T>(x: T | undefined, what: string): T => {
 
 const ALL = 1000
 
-export function buildCorpus({ head, past, pastHash }: { head: Truth; past: Truth; pastHash: string }): Corpus {
+export function buildCorpus({
+  schema,
+  head,
+  past,
+  pastHash,
+}: {
+  schema: SchemaModel
+  head: Truth
+  past: Truth
+  pastHash: string
+}): Corpus {
   const jobs = rows(head, 'Job')
   const providers = rows(head, 'Provider')
   const busy = must(
@@ -670,5 +683,294 @@ export function buildCorpus({ head, past, pastHash }: { head: Truth; past: Truth
     },
   ]
 
-  return { filters, relations, ordering, lookups, timeTravel }
+  return {
+    filters,
+    relations,
+    ordering,
+    lookups,
+    timeTravel,
+    statistics: statistics({ model: schema, head, past, busy, other }),
+  }
+}
+
+/** Aggregation queries an analyst sends, with timestamps picked from the buckets the truth's data points make. */
+function statistics({
+  model,
+  head,
+  past,
+  busy,
+  other,
+}: {
+  model: SchemaModel
+  head: Truth
+  past: Truth
+  busy: TruthRow
+  other: TruthRow
+}): Spec[] {
+  const oracle = new Oracle(model, head)
+  const sortedStarts = (rows: TruthRow[]) =>
+    [...new Set(rows.map((r) => BigInt(r.timestamp as string)))].sort((a, b) => (a < b ? -1 : 1)).map(String)
+  const hours = sortedStarts(oracle.buckets('NetworkStat', 'hour', false))
+  const days = sortedStarts(oracle.buckets('NetworkStat', 'day', false))
+  const providerDays = sortedStarts(oracle.buckets('ProviderStat', 'day', false))
+  if (hours.length < 6 || days.length < 2) {
+    throw new Error(`the seeded activity closes ${hours.length} hours and ${days.length} days; it must span more`)
+  }
+  if (oracle.buckets('NetworkStat', 'hour', true).length === hours.length) {
+    throw new Error('the seeded activity leaves no data point in the hour in progress; current: include proves nothing')
+  }
+  const at = (xs: string[], f: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * f))] as string
+  const network = ['timestamp', 'jobsCreated', 'jobsCompleted', 'payments', 'fees', 'rewardsPaid', 'rewardsClaimed']
+  const totals = ['timestamp', 'totalJobsCreated', 'totalFees', 'totalStake', 'maxTotalStake', 'activeProviders']
+  const provider = ['timestamp', { field: 'provider', select: ['id'] }, 'jobsCompleted', 'rewards', 'fees']
+  const providerTotals = ['timestamp', { field: 'provider', select: ['id'] }, 'rewardsEarned', 'stake', 'lowestStake']
+  const stat = (
+    name: string,
+    field: 'networkStats' | 'providerStats',
+    interval: 'hour' | 'day',
+    args: Spec['args'],
+    select: Spec['select'],
+    extra: Partial<Spec> = {},
+  ): Spec => ({
+    name,
+    field,
+    entity: field === 'networkStats' ? 'NetworkStat' : 'ProviderStat',
+    interval,
+    args,
+    select,
+    ...extra,
+  })
+  return [
+    stat('daily network activity, newest first', 'networkStats', 'day', {}, ['id', ...network]),
+    stat('daily running totals and end-of-day stake', 'networkStats', 'day', {}, totals),
+    stat('hourly network activity', 'networkStats', 'hour', { first: ALL }, ['id', ...network]),
+    stat('hourly running totals', 'networkStats', 'hour', { first: ALL }, totals),
+    stat(
+      'today so far: the day in progress included',
+      'networkStats',
+      'day',
+      {},
+      ['id', ...network, ...totals.slice(1)],
+      {
+        current: 'include',
+      },
+    ),
+    stat(
+      'the hour in progress, then the last closed hours',
+      'networkStats',
+      'hour',
+      { first: 4 },
+      [...network, ...totals.slice(1)],
+      {
+        current: 'include',
+      },
+    ),
+    stat('current: exclude is the default', 'networkStats', 'hour', { first: 3 }, ['timestamp', 'jobsCreated'], {
+      current: 'exclude',
+    }),
+    stat('hours since a time', 'networkStats', 'hour', { where: { timestamp_gte: at(hours, 0.5) } }, network),
+    stat(
+      'hours in a window',
+      'networkStats',
+      'hour',
+      { where: { timestamp_gt: at(hours, 0.2), timestamp_lt: at(hours, 0.8) } },
+      network,
+    ),
+    stat('hours up to a time', 'networkStats', 'hour', { where: { timestamp_lte: at(hours, 0.3) } }, network),
+    stat('one day by its timestamp', 'networkStats', 'day', { where: { timestamp: at(days, 0.5) } }, network),
+    stat(
+      'days in a list of timestamps',
+      'networkStats',
+      'day',
+      { where: { timestamp_in: [days[0] as string, at(days, 1), '86400000000'] } },
+      network,
+    ),
+    stat(
+      'oldest hours first, paged',
+      'networkStats',
+      'hour',
+      { orderBy: 'timestamp', orderDirection: 'asc', first: 5, skip: 2 },
+      network,
+    ),
+    stat(
+      'busiest hours by fees',
+      'networkStats',
+      'hour',
+      { orderBy: 'fees', orderDirection: 'desc', first: 5 },
+      network,
+    ),
+    stat(
+      'days with the most jobs created',
+      'networkStats',
+      'day',
+      { orderBy: 'jobsCreated', orderDirection: 'desc' },
+      network,
+    ),
+    stat(
+      'the hour in progress sorts with the rest',
+      'networkStats',
+      'hour',
+      { orderBy: 'jobsCreated', orderDirection: 'desc', first: 10 },
+      network,
+      {
+        current: 'include',
+      },
+    ),
+    stat(
+      'filtered by bucket id',
+      'networkStats',
+      'hour',
+      {
+        where: {
+          id_gte: oracle
+            .buckets('NetworkStat', 'hour', false)
+            .map((r) => r.id)
+            .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[Math.floor(hours.length / 2)] as string,
+        },
+      },
+      ['id', 'timestamp'],
+    ),
+    stat(
+      'or of two timestamps',
+      'networkStats',
+      'hour',
+      { where: { or: [{ timestamp: hours[0] as string }, { timestamp: at(hours, 1) }] } },
+      network,
+    ),
+    stat('daily provider activity, newest first, ties by id', 'providerStats', 'day', { first: ALL }, [
+      'id',
+      ...provider,
+    ]),
+    stat('daily provider running totals and stake', 'providerStats', 'day', { first: ALL }, providerTotals),
+    stat('hourly provider activity', 'providerStats', 'hour', { first: ALL }, provider),
+    stat(
+      'daily leaderboard by rewards over a period',
+      'providerStats',
+      'day',
+      { where: { timestamp_gte: providerDays[0] as string }, orderBy: 'rewards', orderDirection: 'desc', first: 10 },
+      provider,
+    ),
+    stat(
+      'leaderboard by jobs completed',
+      'providerStats',
+      'day',
+      { orderBy: 'jobsCompleted', orderDirection: 'desc', first: 10 },
+      provider,
+    ),
+    stat(
+      'leaderboard by end-of-day stake',
+      'providerStats',
+      'day',
+      { orderBy: 'stake', orderDirection: 'desc', first: 10 },
+      providerTotals,
+    ),
+    stat(
+      'one provider’s days, address in any case',
+      'providerStats',
+      'day',
+      { where: { provider: (busy.id as string).toUpperCase().replace('0X', '0x') } },
+      providerTotals,
+    ),
+    stat(
+      'one provider’s hours since a time',
+      'providerStats',
+      'hour',
+      { where: { provider: busy.id, timestamp_gte: at(hours, 0.3) } },
+      providerTotals,
+    ),
+    stat(
+      'two providers with or',
+      'providerStats',
+      'day',
+      { where: { or: [{ provider: busy.id }, { provider: other.id }] } },
+      provider,
+    ),
+    stat(
+      'providers by their current stake (dimension filter)',
+      'providerStats',
+      'day',
+      { where: { provider_: { stake_gt: quantile(head, 'Provider', 'stake', 0.5) } } },
+      [...provider, { field: 'provider', select: ['id', 'stake'] }],
+    ),
+    stat(
+      'ordered by a dimension’s field',
+      'providerStats',
+      'day',
+      { orderBy: 'provider__stake', orderDirection: 'desc', first: 20 },
+      provider,
+    ),
+    stat(
+      'leaderboard of the day in progress',
+      'providerStats',
+      'day',
+      { orderBy: 'rewardsEarned', orderDirection: 'desc' },
+      providerTotals,
+      {
+        current: 'include',
+      },
+    ),
+    stat('hourly provider stats with the hour in progress', 'providerStats', 'hour', { first: 20 }, providerTotals, {
+      current: 'include',
+    }),
+    stat('daily network stats at a past block', 'networkStats', 'day', {}, ['id', ...network, ...totals.slice(1)], {
+      block: { number: Number(past.block) },
+    }),
+    stat(
+      'hourly network stats at a past block, with the hour then in progress',
+      'networkStats',
+      'hour',
+      { first: 6 },
+      [...network, ...totals.slice(1)],
+      {
+        block: { number: Number(past.block) },
+        current: 'include',
+      },
+    ),
+    stat(
+      'daily provider stats at a past block, with the day then in progress',
+      'providerStats',
+      'day',
+      {},
+      providerTotals,
+      {
+        block: { number: Number(past.block) },
+        current: 'include',
+      },
+    ),
+    {
+      name: 'data points are immutable entities, newest first by id',
+      field: 'networkDataPoints',
+      entity: 'NetworkDataPoint',
+      args: { orderBy: 'id', orderDirection: 'desc', first: 10 },
+      select: ['id', 'timestamp', 'jobsCreated', 'totalStake', 'activeProviders'],
+    },
+    {
+      name: 'a provider’s data points in a time window',
+      field: 'providerDataPoints',
+      entity: 'ProviderDataPoint',
+      args: { where: { provider: busy.id, timestamp_gte: at(hours, 0.3) }, first: ALL },
+      select: ['id', 'timestamp', 'jobsCompleted', 'rewards', 'fees', 'stake'],
+    },
+    {
+      name: 'leaderboard: providers by rewards earned',
+      field: 'providers',
+      entity: 'Provider',
+      args: { orderBy: 'rewardsEarned', orderDirection: 'desc', first: 5 },
+      select: ['id', 'rewardsEarned', 'jobsCompleted'],
+    },
+    {
+      name: 'leaderboard: providers by jobs completed',
+      field: 'providers',
+      entity: 'Provider',
+      args: { orderBy: 'jobsCompleted', orderDirection: 'desc', first: 5 },
+      select: ['id', 'jobsCompleted'],
+    },
+    {
+      name: 'leaderboard: providers by stake',
+      field: 'providers',
+      entity: 'Provider',
+      args: { orderBy: 'stake', orderDirection: 'desc', first: 5 },
+      select: ['id', 'stake'],
+    },
+  ]
 }

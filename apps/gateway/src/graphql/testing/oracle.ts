@@ -1,4 +1,12 @@
-import type { EntityField, EntityModel, SchemaModel } from '../../db/entity-model'
+import {
+  type Aggregate,
+  type AggregationModel,
+  type EntityField,
+  type EntityModel,
+  INTERVALS,
+  type Interval,
+  type SchemaModel,
+} from '../../db/entity-model'
 import type { Truth, TruthRow } from './chain-truth'
 
 /**
@@ -37,6 +45,9 @@ export interface Spec {
   select: Selection[]
   /** An empty answer is expected; otherwise the evaluator refuses to check an empty list (it proves nothing). */
   empty?: boolean
+  /** For an aggregation: the interval, and whether to add the bucket in progress. */
+  interval?: Interval
+  current?: 'include' | 'exclude'
 }
 
 const SUFFIXES = [
@@ -92,6 +103,8 @@ const renderSelect = (select: Selection[]): string =>
 /** The spec as a GraphQL query with every argument written as a literal. */
 export function renderQuery(spec: Spec): string {
   const args = renderArgs(spec.args, {
+    ...(spec.interval ? { interval: new Enum(spec.interval) } : {}),
+    ...(spec.current ? { current: new Enum(spec.current) } : {}),
     ...(spec.id !== undefined ? { id: spec.id } : {}),
     ...(spec.block ? { block: spec.block } : {}),
   })
@@ -100,16 +113,29 @@ export function renderQuery(spec: Spec): string {
 
 export class Oracle {
   private readonly entities: Map<string, EntityModel>
+  private readonly aggregations: Map<string, AggregationModel>
 
   constructor(
     model: SchemaModel,
     private readonly truth: Truth,
   ) {
-    this.entities = new Map(model.entities.map((e) => [e.name, e]))
+    this.entities = new Map([...model.entities, ...model.aggregations].map((e) => [e.name, e]))
+    this.aggregations = new Map(model.aggregations.map((a) => [a.name, a]))
   }
 
   /** The `data` a correct gateway answers with. */
   answer(spec: Spec): Record<string, unknown> {
+    if (spec.interval) {
+      const rows = this.buckets(spec.entity, spec.interval, spec.current === 'include')
+      // Aggregations list the newest buckets first unless told otherwise (graph-node's default).
+      const args = spec.args?.orderBy
+        ? spec.args
+        : { ...spec.args, orderBy: 'timestamp', orderDirection: 'desc' as const }
+      const list = this.list(spec.entity, rows, args)
+      if (list.length === 0 && !spec.empty)
+        throw new Error(`${spec.name}: the truth gives an empty answer; pick other values`)
+      return { [spec.field]: list.map((r) => this.project(spec.entity, r, spec.select)) }
+    }
     const rows = this.rows(spec.entity)
     if (spec.id !== undefined) {
       const row = rows.find((r) => r.id === this.normalizeId(spec.entity, spec.id as string))
@@ -119,6 +145,43 @@ export class Oracle {
     if (list.length === 0 && !spec.empty)
       throw new Error(`${spec.name}: the truth gives an empty answer; pick other values`)
     return { [spec.field]: list.map((r) => this.project(spec.entity, r, spec.select)) }
+  }
+
+  /**
+   * An aggregation's buckets from the truth's data points, by its definition: a bucket is rolled up once the truth
+   * block's time reaches its end; with `current`, the bucket holding that time joins them, from its points so far.
+   * Each bucket's id is the largest id of its points; cumulative aggregates run over every earlier point of the group.
+   */
+  buckets(name: string, interval: Interval, current: boolean): TruthRow[] {
+    const a = this.aggregations.get(name)
+    if (!a) throw new Error(`no aggregation ${name}`)
+    const length = BigInt(INTERVALS[interval]) * 1_000_000n
+    const now = this.truth.timestamp * 1_000_000n
+    const open = now - (now % length)
+    const points = this.rows(a.source).filter(
+      (p) => (this.truth.pointBlocks.get(`${a.source} ${p.id}`) ?? 0n) <= this.truth.block,
+    )
+    const groups = new Map<string, TruthRow[]>()
+    for (const p of points) {
+      const key = JSON.stringify([...a.dimensions.map((d) => p[d.name]), String(bucketStart(p, length))])
+      const group = groups.get(key)
+      if (group) group.push(p)
+      else groups.set(key, [p])
+    }
+    const out: TruthRow[] = []
+    for (const group of groups.values()) {
+      const first = group[0] as TruthRow
+      const start = bucketStart(first, length)
+      if (start + length > now && !(current && start === open)) continue
+      const sameGroup = (p: TruthRow) => a.dimensions.every((d) => p[d.name] === first[d.name])
+      const upToEnd = points.filter((p) => sameGroup(p) && BigInt(p.timestamp as string) < start + length)
+      const byId = (xs: TruthRow[]) => [...xs].sort((x, y) => (BigInt(x.id) < BigInt(y.id) ? -1 : 1))
+      const row: TruthRow = { id: (byId(group).at(-1) as TruthRow).id, timestamp: start.toString() }
+      for (const d of a.dimensions) row[d.name] = first[d.name]
+      for (const agg of a.aggregates) row[agg.field.name] = aggregate(agg, byId(agg.cumulative ? upToEnd : group))
+      out.push(row)
+    }
+    return out
   }
 
   rows(entity: string): TruthRow[] {
@@ -208,6 +271,7 @@ export class Oracle {
           if (c !== 0) return c * dir
         }
       }
+      if (this.entity(entity).idKind === 'int8') return (BigInt(a.id) < BigInt(b.id) ? -1 : 1) * dir
       return (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) * dir
     })
   }
@@ -232,10 +296,34 @@ export class Oracle {
   }
 }
 
+const bucketStart = (p: TruthRow, length: bigint) => {
+  const t = BigInt(p.timestamp as string)
+  return t - (t % length)
+}
+
+/** One aggregate over points in id order, in plain bigint arithmetic. */
+function aggregate(a: Aggregate, points: TruthRow[]): string {
+  const values = points.map((p) => BigInt(p[a.arg?.name ?? 'id'] as string))
+  switch (a.fn) {
+    case 'count':
+      return String(points.length)
+    case 'sum':
+      return String(values.reduce((x, y) => x + y, 0n))
+    case 'min':
+      return String(values.reduce((x, y) => (y < x ? y : x)))
+    case 'max':
+      return String(values.reduce((x, y) => (y > x ? y : x)))
+    case 'first':
+      return String(values[0])
+    case 'last':
+      return String(values.at(-1))
+  }
+}
+
 const unwrap = (v: unknown): unknown => (v instanceof Enum ? v.name : Array.isArray(v) ? v.map(unwrap) : v)
 
 function order(field: EntityField, a: unknown, b: unknown): number {
-  if (field.kind === 'bigint' || field.kind === 'int8') {
+  if (field.kind === 'bigint' || field.kind === 'int8' || field.kind === 'timestamp') {
     const x = BigInt(a as string)
     const y = BigInt(b as string)
     return x < y ? -1 : x > y ? 1 : 0

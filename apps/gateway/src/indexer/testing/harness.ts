@@ -1,7 +1,7 @@
 import type { LocalNetwork } from '@computegraph/contracts/fixture'
 import { sql } from 'drizzle-orm'
 import type { Database } from '../../db/database'
-import type { SchemaModel } from '../../db/entity-model'
+import { aggregationTable, type SchemaModel } from '../../db/entity-model'
 import type { Indexer } from '../indexer'
 
 /** Waits until the indexer's committed cursor satisfies `done`. */
@@ -38,8 +38,8 @@ export async function orphansLeft(database: Database, net: LocalNetwork): Promis
 }
 
 /**
- * Every entity version (and, with `events`, every stored event) in a canonical order, without vids: two databases
- * that hold the same index dump equal.
+ * Every entity version and statistics bucket (and, with `events`, every stored event) in a canonical order, without
+ * vids: two databases that hold the same index dump equal.
  */
 export async function dumpIndex(database: Database, model: SchemaModel, { events = false } = {}): Promise<string[]> {
   const out: string[] = []
@@ -49,6 +49,16 @@ export async function dumpIndex(database: Database, model: SchemaModel, { events
       sql.raw(`select ${cols}, block_from, block_to from "${e.table}" order by id, block_from`),
     )
     for (const r of rows) out.push(`${e.name} ${JSON.stringify(r)}`)
+  }
+  for (const a of model.aggregations) {
+    for (const interval of a.intervals) {
+      const cols = a.fields.map((f) => `"${f.column}"`).join(', ')
+      const order = [...a.dimensions.map((d) => `"${d.column}"`), 'timestamp'].join(', ')
+      const rows = await database.query(
+        sql.raw(`select ${cols}, block_from from "${aggregationTable(a, interval)}" order by ${order}`),
+      )
+      for (const r of rows) out.push(`${a.name}_${interval} ${JSON.stringify(r)}`)
+    }
   }
   if (events) {
     const rows = await database.query(
