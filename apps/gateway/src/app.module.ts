@@ -3,6 +3,7 @@ import { COMPUTE_SCHEMA } from './compute/compute.graphql'
 import { ComputeModule } from './compute/compute.module'
 import type { Config } from './config/config'
 import { ConfigModule } from './config/config.module'
+import { DashboardModule } from './dashboard/dashboard.module'
 import { DbModule } from './db/db.module'
 import { GraphqlModule } from './graphql/graphql.module'
 import { HealthController } from './health/health.controller'
@@ -20,6 +21,7 @@ export class AppModule {
         IndexerModule,
         GraphqlModule.forRoot({ imports: [ComputeModule], extensions: [COMPUTE_SCHEMA] }),
         ...(config.metrics.enabled ? [MetricsModule] : []),
+        DashboardModule,
       ],
       controllers: [HealthController],
     }
