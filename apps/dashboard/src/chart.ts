@@ -7,7 +7,8 @@ import 'uplot/dist/uPlot.min.css'
 export interface SeriesSpec {
   label: string
   color: string
-  kind?: 'line' | 'bars' | 'step'
+  /** `points`: a dot per bucket and no line, for a flow that does not continue between buckets. */
+  kind?: 'line' | 'bars' | 'step' | 'points'
   /** Which axis: 'y' (left, default) or 'y2' (right). */
   scale?: 'y' | 'y2'
   dash?: number[]
@@ -42,6 +43,7 @@ const GRID_COLOR = '#e2e8f0'
 export class TimeChart {
   private plot?: uPlot
   private data: uPlot.AlignedData = [[]]
+  private bucketSeconds = 3600
   private readonly empty: HTMLElement
 
   constructor(
@@ -50,6 +52,7 @@ export class TimeChart {
   ) {
     el.dataset.chart = spec.name
     el.dataset.points = '0'
+    el.dataset.colors = spec.series.map((s) => s.color).join(',')
     el.setAttribute('role', 'img')
     el.setAttribute('aria-label', `${spec.title}: loading`)
     this.empty = document.createElement('p')
@@ -59,8 +62,12 @@ export class TimeChart {
     new ResizeObserver(() => this.resize()).observe(el)
   }
 
-  /** `x` in seconds, ascending; one array per series, `null` where a bucket lacks the value. */
-  setData(x: number[], ys: (number | null)[][]) {
+  /**
+   * `x`: bucket starts in seconds, ascending; one array per series, `null` where a bucket lacks the value.
+   * `bucketSeconds` pads the time axis by half a bucket each side, so edge bars show whole and one bucket is a point.
+   */
+  setData(x: number[], ys: (number | null)[][], { bucketSeconds }: { bucketSeconds: number }) {
+    this.bucketSeconds = bucketSeconds
     this.data = [x, ...ys] as uPlot.AlignedData
     this.el.dataset.points = String(x.length)
     this.empty.textContent = x.length === 0 ? 'No data for this period yet' : ''
@@ -108,7 +115,7 @@ export class TimeChart {
             label: s.label,
             scale: s.scale ?? 'y',
             stroke: s.color,
-            width: s.kind === 'bars' ? 0 : 2,
+            width: s.kind === 'bars' || s.kind === 'points' ? 0 : 2,
             dash: s.dash,
             fill: s.kind === 'bars' ? s.color : s.fill ? `${s.color}22` : undefined,
             paths:
@@ -117,14 +124,29 @@ export class TimeChart {
                 : s.kind === 'step'
                   ? stepped?.({ align: 1 })
                   : undefined,
-            points: { show: false },
-            spanGaps: s.kind !== 'bars',
+            // uPlot shows points only where they do not crowd the line: a lone bucket stays visible.
+            points:
+              s.kind === 'bars'
+                ? { show: false }
+                : s.kind === 'points'
+                  ? { show: true, size: 7, width: 1, stroke: s.color, fill: s.color }
+                  : { size: 5, fill: s.color },
+            spanGaps: s.kind === 'line' || s.kind === 'step' || s.kind === undefined,
             value: (_u, v) => (v === null || v === undefined ? '—' : s.format(v)),
           }),
         ),
       ],
       scales: {
-        x: { time: true },
+        x: {
+          time: true,
+          // From the data itself: for a lone point uPlot proposes a span of 86400/ms, a thousand days in seconds.
+          range: (u, min, max) => {
+            const xs = u.data[0]
+            const first = xs.length > 0 ? (xs[0] as number) : min
+            const last = xs.length > 0 ? (xs[xs.length - 1] as number) : max
+            return [first - this.bucketSeconds / 2, last + this.bucketSeconds / 2]
+          },
+        },
         y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.05 : 1] },
         y2: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.05 : 1] },
       },

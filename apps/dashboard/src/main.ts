@@ -62,14 +62,15 @@ const tasks: Record<Task, () => Promise<void>> = {
     const asked = interval
     const data = await gql<{ networkStats: NetworkStatRow[] }>(NETWORK_STATS, { interval: asked })
     if (asked !== interval) return
-    charts.render(data.networkStats)
+    charts.render(data.networkStats, asked)
     showError(errorSlots.stats, undefined)
   },
   async history() {
     const provider = leaderboard.selected
+    const asked = interval
     if (!provider) return
-    const data = await gql<{ providerStats: ProviderStatRow[] }>(PROVIDER_STATS, { interval, provider })
-    if (provider === leaderboard.selected) history.render(provider, data.providerStats)
+    const data = await gql<{ providerStats: ProviderStatRow[] }>(PROVIDER_STATS, { interval: asked, provider })
+    if (provider === leaderboard.selected && asked === interval) history.render(provider, data.providerStats, asked)
     showError(errorSlots.history, undefined)
   },
   async workers() {

@@ -1,7 +1,9 @@
 import { type ChartSpec, TimeChart } from '../chart'
 import { byId } from '../dom'
 import { compactNumber, countToNumber, formatToken, microsToSeconds, TOKEN, tokenToNumber } from '../format'
-import type { NetworkStatRow } from '../queries'
+import type { Interval, NetworkStatRow } from '../queries'
+
+export const BUCKET_SECONDS: Record<Interval, number> = { hour: 3_600, day: 86_400 }
 
 const tokens = (v: number) => `${compactNumber(v)} ${TOKEN.symbol}`
 const count = (v: number) => compactNumber(v)
@@ -19,7 +21,7 @@ const SPECS: Record<'stake' | 'jobs' | 'fees' | 'rewards', ChartSpec> = {
     name: 'stake',
     title: 'Total stake',
     series: [
-      { label: 'Total stake', color: COLORS.blue, fill: true, format: tokens },
+      { label: 'Total stake', color: COLORS.blue, kind: 'step', fill: true, format: tokens },
       { label: 'Peak in period', color: COLORS.slate, dash: [4, 4], format: tokens },
       { label: 'Active providers', color: COLORS.amber, kind: 'step', scale: 'y2', format: count },
     ],
@@ -41,8 +43,8 @@ const SPECS: Record<'stake' | 'jobs' | 'fees' | 'rewards', ChartSpec> = {
     name: 'fees',
     title: 'Payments and fees per period',
     series: [
-      { label: 'Payments', color: COLORS.green, kind: 'bars', format: tokens },
-      { label: 'Protocol fees', color: COLORS.amber, scale: 'y2', format: tokens },
+      { label: 'Payments', color: COLORS.green, kind: 'bars', barFactor: 0.8, format: tokens },
+      { label: 'Protocol fees', color: COLORS.amber, kind: 'points', scale: 'y2', format: tokens },
     ],
     axes: [
       { scale: 'y', label: `payments, ${TOKEN.symbol}`, format: compactNumber },
@@ -70,21 +72,31 @@ export class NetworkCharts {
   }
 
   /** `rows` as the API returns them, newest first. */
-  render(rows: NetworkStatRow[]) {
+  render(rows: NetworkStatRow[], interval: Interval) {
+    const bucket = { bucketSeconds: BUCKET_SECONDS[interval] }
     const asc = [...rows].reverse()
     const x = asc.map((r) => microsToSeconds(r.timestamp))
     const col = (f: (r: NetworkStatRow) => number) => asc.map(f)
-    this.charts.stake.setData(x, [
-      col((r) => tokenToNumber(r.totalStake)),
-      col((r) => tokenToNumber(r.maxTotalStake)),
-      col((r) => countToNumber(r.activeProviders)),
-    ])
-    this.charts.jobs.setData(x, [col((r) => countToNumber(r.jobsCreated)), col((r) => countToNumber(r.jobsCompleted))])
-    this.charts.fees.setData(x, [col((r) => tokenToNumber(r.payments)), col((r) => tokenToNumber(r.fees))])
-    this.charts.rewards.setData(x, [
-      col((r) => tokenToNumber(r.rewardsPaid)),
-      col((r) => tokenToNumber(r.rewardsClaimed)),
-    ])
+    this.charts.stake.setData(
+      x,
+      [
+        col((r) => tokenToNumber(r.totalStake)),
+        col((r) => tokenToNumber(r.maxTotalStake)),
+        col((r) => countToNumber(r.activeProviders)),
+      ],
+      bucket,
+    )
+    this.charts.jobs.setData(
+      x,
+      [col((r) => countToNumber(r.jobsCreated)), col((r) => countToNumber(r.jobsCompleted))],
+      bucket,
+    )
+    this.charts.fees.setData(x, [col((r) => tokenToNumber(r.payments)), col((r) => tokenToNumber(r.fees))], bucket)
+    this.charts.rewards.setData(
+      x,
+      [col((r) => tokenToNumber(r.rewardsPaid)), col((r) => tokenToNumber(r.rewardsClaimed))],
+      bucket,
+    )
     // Totals over the buckets shown, exact (bigint), for anyone checking the charts against the network's counters.
     const sum = (f: (r: NetworkStatRow) => string) => rows.reduce((acc, r) => acc + BigInt(f(r)), 0n).toString()
     this.charts.jobs.annotate(

@@ -10,7 +10,8 @@ import {
   TOKEN,
   tokenToNumber,
 } from '../format'
-import type { LeaderboardOrder, ProviderRow, ProviderStatRow } from '../queries'
+import type { Interval, LeaderboardOrder, ProviderRow, ProviderStatRow } from '../queries'
+import { BUCKET_SECONDS } from './network-charts'
 
 const ORDER_LABEL: Record<LeaderboardOrder, string> = {
   rewardsEarned: 'rewards earned',
@@ -97,7 +98,13 @@ export class ProviderHistory {
     name: 'provider',
     title: 'Provider history',
     series: [
-      { label: 'Stake', color: '#2563eb', fill: true, format: (v) => `${compactNumber(v)} ${TOKEN.symbol}` },
+      {
+        label: 'Stake',
+        color: '#2563eb',
+        kind: 'step',
+        fill: true,
+        format: (v) => `${compactNumber(v)} ${TOKEN.symbol}`,
+      },
       { label: 'Rewards earned', color: '#7c3aed', format: (v) => `${compactNumber(v)} ${TOKEN.symbol}` },
       { label: 'Jobs completed', color: '#7dd3fc', kind: 'bars', scale: 'y2', format: compactNumber },
     ],
@@ -108,7 +115,7 @@ export class ProviderHistory {
     height: 210,
   })
 
-  render(provider: string, rows: ProviderStatRow[]) {
+  render(provider: string, rows: ProviderStatRow[], interval: Interval) {
     byId('provider-title').textContent = `History of ${shortHex(provider)}`
     byId('provider-title').title = provider
     this.chart.annotate('provider', provider)
@@ -120,6 +127,7 @@ export class ProviderHistory {
         asc.map((r) => tokenToNumber(r.rewardsEarned)),
         asc.map((r) => countToNumber(r.jobsCompleted)),
       ],
+      { bucketSeconds: BUCKET_SECONDS[interval] },
     )
   }
 }
