@@ -32,7 +32,7 @@ async function main() {
   await app.listen(config.http.port, config.http.host)
   const base = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`
   const metrics = config.metrics.enabled ? `, metrics ${base}/metrics` : ''
-  logger.log(`GraphQL ${base}/graphql; health ${base}/health, readiness ${base}/ready${metrics}`)
+  logger.log(`dashboard ${base}/, GraphQL ${base}/graphql; health ${base}/health, readiness ${base}/ready${metrics}`)
   let stopping = false
   const stop = async () => {
     if (stopping) return
