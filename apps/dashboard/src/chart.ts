@@ -144,7 +144,9 @@ export class TimeChart {
             const xs = u.data[0]
             const first = xs.length > 0 ? (xs[0] as number) : min
             const last = xs.length > 0 ? (xs[xs.length - 1] as number) : max
-            return [first - this.bucketSeconds / 2, last + this.bucketSeconds / 2]
+            // Bars are as wide as the gaps between buckets allow, so sparse buckets need more room at the edges.
+            const pad = Math.max(this.bucketSeconds / 2, (last - first) * 0.03)
+            return [first - pad, last + pad]
           },
         },
         y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.05 : 1] },

@@ -22,7 +22,7 @@ const SPECS: Record<'stake' | 'jobs' | 'fees' | 'rewards', ChartSpec> = {
     title: 'Total stake',
     series: [
       { label: 'Total stake', color: COLORS.blue, kind: 'step', fill: true, format: tokens },
-      { label: 'Peak in period', color: COLORS.slate, dash: [4, 4], format: tokens },
+      { label: 'Peak in period', color: COLORS.slate, kind: 'step', dash: [4, 4], format: tokens },
       { label: 'Active providers', color: COLORS.amber, kind: 'step', scale: 'y2', format: count },
     ],
     axes: [
