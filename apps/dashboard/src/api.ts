@@ -1,8 +1,7 @@
 import { type Client, createClient } from 'graphql-ws'
 
 /** Same origin as the page: the gateway serves both (Vite's dev server proxies /graphql). */
-const HTTP_URL = new URL('/graphql', window.location.href).toString()
-const WS_URL = HTTP_URL.replace(/^http/, 'ws')
+const httpUrl = () => new URL('/graphql', window.location.href).toString()
 
 interface ErrorBody {
   message: string
@@ -26,10 +25,12 @@ export class GraphqlError extends Error {
 }
 
 /** POSTs one query to /graphql and returns its data, or throws GraphqlError with the server's messages. */
+export type Request = <T>(query: string, variables?: Record<string, unknown>) => Promise<T>
+
 export async function gql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
   let res: Response
   try {
-    res = await fetch(HTTP_URL, {
+    res = await fetch(httpUrl(), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query, variables }),
@@ -69,7 +70,7 @@ export function connectLive({
 }): Client {
   let connectedBefore = false
   return createClient({
-    url: WS_URL,
+    url: httpUrl().replace(/^http/, 'ws'),
     lazy: false,
     keepAlive: 15_000,
     retryAttempts: Number.POSITIVE_INFINITY,

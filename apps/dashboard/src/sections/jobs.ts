@@ -1,4 +1,4 @@
-import { GraphqlError, gql } from '../api'
+import { GraphqlError, gql, type Request } from '../api'
 import { announce, byId, h } from '../dom'
 import { formatTime, formatToken, shortHex, TOKEN } from '../format'
 import { type JobRow, type ReceiptVerification, STORED_RECEIPT, VERIFY_RECEIPTS } from '../queries'
@@ -28,7 +28,10 @@ export class ReceiptVerifier {
   private readonly verdicts = new Map<string, Verdict>()
   private running = false
 
-  constructor(private readonly onChange: () => void) {}
+  constructor(
+    private readonly onChange: () => void,
+    private readonly request: Request = gql,
+  ) {}
 
   verdict(digest: string): Verdict {
     if (this.supported === false) return { kind: 'unavailable' }
@@ -56,7 +59,10 @@ export class ReceiptVerifier {
     const digests = jobs.map((j) => j.receiptDigest as string)
     let stored: Record<string, string | null>
     try {
-      stored = await gql(STORED_RECEIPT(digests.length), Object.fromEntries(digests.map((d, i) => [`d${i}`, d])))
+      stored = await this.request<Record<string, string | null>>(
+        STORED_RECEIPT(digests.length),
+        Object.fromEntries(digests.map((d, i) => [`d${i}`, d])),
+      )
     } catch (error) {
       if (error instanceof GraphqlError && error.missingField('receipt')) {
         this.supported = false
@@ -80,7 +86,7 @@ export class ReceiptVerifier {
       variables[`t${i}`] = job.completedAt
     })
     try {
-      const result = await gql<Record<string, ReceiptVerification>>(VERIFY_RECEIPTS(held.length), variables)
+      const result = await this.request<Record<string, ReceiptVerification>>(VERIFY_RECEIPTS(held.length), variables)
       held.forEach(({ job }, i) => {
         const v = result[`v${i}`]
         const digest = job.receiptDigest as string
