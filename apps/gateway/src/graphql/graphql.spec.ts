@@ -184,6 +184,37 @@ describe.each<DatabaseKind>(['postgres', 'pglite'])('the GraphQL endpoint on %s'
     })
   })
 
+  it('refuses statistics queries without an interval or with filters graph-node does not offer, saying why', async () => {
+    const error = async (q: string) => {
+      const res = await gw.query(q)
+      expect(res.body.data ?? null, q).toBeNull()
+      expect(JSON.stringify(res.body.errors), q).not.toMatch(/stack|\.ts:\d+|\bat \w+ \(/)
+      return res.body.errors?.[0]
+    }
+    expect(await error('{ networkStats { fees } }')).toMatchObject({
+      message:
+        'Field "networkStats" argument "interval" of type "Aggregation_interval!" is required, but it was not provided.',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    })
+    expect((await error('{ networkStats(interval: week) { fees } }'))?.message).toBe(
+      'Value "week" does not exist in "Aggregation_interval" enum.',
+    )
+    expect((await error('{ networkStats(interval: day, where: { fees_gt: "1" }) { fees } }'))?.message).toMatch(
+      /Field "fees_gt" is not defined by type "NetworkStat_filter"/,
+    )
+    expect(
+      (await error('{ providerStats(interval: day, where: { provider_in: ["0x01"] }) { fees } }'))?.message,
+    ).toMatch(/Field "provider_in" is not defined by type "ProviderStat_filter"/)
+    expect(
+      await error('{ networkStats(interval: day, where: { timestamp_gte: "yesterday" }) { fees } }'),
+    ).toMatchObject({
+      message: expect.stringMatching(/Timestamp must be a decimal integer string, got "yesterday"/),
+    })
+    expect(await error('query($i: Aggregation_interval!) { networkStats(interval: $i) { fees } }')).toMatchObject({
+      message: expect.stringMatching(/Variable "\$i" of required type "Aggregation_interval!" was not provided/),
+    })
+  })
+
   it('accepts the query in variables, with subgraphError, and keeps amounts exact', async () => {
     const provider = anvilAccount(PROVIDERS[0] as number).address
     const res = await gw.query(

@@ -67,6 +67,17 @@ describe('estimateCost', () => {
     expect(cost(q)).toBe(100 + 100 * 3)
   })
 
+  it('costs statistics like lists, their dimension like a reference, and the bucket in progress as another page', () => {
+    expect(cost('{ providerStats(interval: day, first: 30) { rewards provider { id } } }')).toBe(30 + 30)
+    expect(cost('{ networkStats(interval: hour, first: 24, current: include) { fees } }')).toBe(24 + 24)
+    expect(
+      cost('query($c: Aggregation_current) { networkStats(interval: hour, current: $c) { fees } }', { c: 'include' }),
+    ).toBe(200)
+    expect(cost('{ providerStats(interval: day, first: 1000) { provider { jobs(first: 1000) { id } } } }')).toBe(
+      1000 + 1000 * (1 + 1000),
+    )
+  })
+
   it('costs fragments once however often they are spread', () => {
     expect(cost('{ ...F ...F } fragment F on Query { jobs(first: 10) { id } }')).toBe(20)
   })

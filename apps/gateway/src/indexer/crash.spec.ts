@@ -107,9 +107,10 @@ describe('an indexer killed with SIGKILL', () => {
       const repository = new IndexerRepository(crashed.database.db, model)
       const providers = PROVIDERS.map((i) => anvilAccount(i).address)
       expect(await compareWithChain({ net, repository, model, block: finalHead, providers })).toEqual([])
+      // Statistics buckets equal in every value; the block that closed each may differ, as the blocks each run stored.
       const [a, b] = [
-        await dumpIndex(crashed.database, model, { events: true }),
-        await dumpIndex(clean.database, model, { events: true }),
+        await dumpIndex(crashed.database, model, { events: true, closingBlocks: false }),
+        await dumpIndex(clean.database, model, { events: true, closingBlocks: false }),
       ]
       expect(a.length).toBeGreaterThan(500)
       expect(a).toEqual(b)

@@ -45,7 +45,9 @@ describe('two indexers on one database', () => {
     }
     const holders = async () =>
       db.database.query<{ pid: number }>(
+        // pg_locks is server-wide: indexers of other databases on the same server hold the same key.
         sql`select pid from pg_locks where locktype = 'advisory' and granted
+            and database = (select oid from pg_database where datname = current_database())
             and ((classid::int8 << 32) | objid::int8) = ${INDEXER_LOCK_KEY.toString()}::int8`,
       )
     const first = spawnIndexer(env)

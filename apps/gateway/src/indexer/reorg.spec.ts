@@ -237,9 +237,9 @@ describe('reorgs', () => {
       await other
       // Buckets may be closed at different blocks (a backfill stores fewer of them), never with different values.
       const stats = async (database: typeof live.database) =>
-        (await dumpIndex(database, model))
-          .filter((line) => /^(Network|Provider)Stat_/.test(line))
-          .map((line) => line.replace(/,"block_from":"?\d+"?/, ''))
+        (await dumpIndex(database, model, { closingBlocks: false })).filter((line) =>
+          /^(Network|Provider)Stat_/.test(line),
+        )
       const expected = await stats(fresh.database)
       expect(expected.length).toBeGreaterThan(10)
       expect(await stats(live.database)).toEqual(expected)
