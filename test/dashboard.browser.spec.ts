@@ -274,6 +274,7 @@ describe('the dashboard, in headless Chromium against a running demo', () => {
     const row = page.locator(`#jobs-body tr[data-job-id="${id}"]`)
     await row.waitFor(WAIT)
     expect(await row.getAttribute('data-status')).toBe('OPEN')
+    expect(await page.textContent('#announcer')).toContain(`New job ${id}`)
     expect(await row.textContent()).toContain('7.00')
     expect(await page.getAttribute('#jobs-body tr:first-child', 'data-job-id')).toBe(id)
     // The current hour's bucket counts it too.

@@ -111,7 +111,9 @@ subscribe<NewBlockEvent>(live, NEW_BLOCK, {}, ({ newBlock }) => {
 subscribe<StatsRolledUpEvent>(live, STATS_ROLLED_UP, {}, ({ statsRolledUp }) => {
   if (statsRolledUp.interval === interval) refresher.request('stats', 'history')
 })
-subscribe<JobChangeEvent>(live, JOB_CHANGED, {}, ({ jobChanged }) => jobs.change(jobChanged.id, jobChanged.job))
+subscribe<JobChangeEvent>(live, JOB_CHANGED, {}, ({ jobChanged }) =>
+  jobs.change(jobChanged.id, jobChanged.job, jobChanged.previousStatus),
+)
 // What was shown for orphaned blocks is void: read everything again.
 subscribe(live, REORG, {}, () => refresher.request(...everything))
 

@@ -4,6 +4,7 @@ import { formatTime, formatToken, shortHex, TOKEN } from '../format'
 import { type JobRow, type ReceiptVerification, STORED_RECEIPT, VERIFY_RECEIPTS } from '../queries'
 
 export const RECENT_JOB_COUNT = 20
+const FRESH_MS = 6_000
 
 /** What the page knows about a completed job's receipt. */
 export type Verdict =
@@ -146,6 +147,8 @@ function verdictCell(job: JobRow, verifier: ReceiptVerifier): HTMLTableCellEleme
 export class RecentJobs {
   private readonly jobs = new Map<string, JobRow>()
   private readonly live = new Set<string>()
+  /** Jobs that arrived live, highlighted for a few seconds. */
+  private readonly fresh = new Set<string>()
   private readonly body = byId<HTMLTableSectionElement>('jobs-body')
   private readonly verifier = new ReceiptVerifier(() => this.render())
   private loaded = false
@@ -160,14 +163,19 @@ export class RecentJobs {
     this.render()
   }
 
-  /** A jobChanged event: `job` null means a reorg removed it. */
-  change(id: string, job: JobRow | null) {
-    const isNew = job !== null && !this.jobs.has(id)
+  /** A jobChanged event: `job` null means a reorg removed it; no `previousStatus` means the job is new. */
+  change(id: string, job: JobRow | null, previousStatus: string | null) {
+    const isNew = job !== null && previousStatus === null && !this.jobs.has(id)
     if (job) this.jobs.set(id, job)
     else this.jobs.delete(id)
     this.live.add(id)
     if (isNew && this.loaded) {
-      this.render(id)
+      this.fresh.add(id)
+      setTimeout(() => {
+        this.fresh.delete(id)
+        this.body.querySelector(`tr[data-job-id="${id}"]`)?.classList.remove('fresh')
+      }, FRESH_MS)
+      this.render()
       announce(`New job ${id}: ${job.kind.toLowerCase()}, ${formatToken(job.payment)} ${TOKEN.symbol}`)
     } else this.render()
   }
@@ -178,15 +186,12 @@ export class RecentJobs {
     return sorted.slice(0, RECENT_JOB_COUNT)
   }
 
-  private render(highlight?: string) {
+  private render() {
     const rows = this.visible()
-    const previous = new Map(
-      [...this.body.querySelectorAll<HTMLTableRowElement>('tr[data-job-id]')].map((tr) => [tr.dataset.jobId, tr]),
-    )
     this.body.replaceChildren(
       ...rows.map((job) => {
         const tr = this.row(job)
-        if (job.id === highlight || previous.get(job.id)?.classList.contains('fresh')) tr.classList.add('fresh')
+        if (this.fresh.has(job.id)) tr.classList.add('fresh')
         return tr
       }),
     )
