@@ -106,7 +106,7 @@ describe('the dashboard, in headless Chromium against a running demo', () => {
     modelIds = log.modelIds
     await actions(net).onboardProvider(workerProvider())
     gateway = await startTestGateway({
-      kind: 'pglite',
+      kind: 'postgres',
       net,
       env: { GATEWAY_PRIVATE_KEY: ANVIL_KEYS[0] as string, COMPUTE_HEARTBEAT_MS: '500', COMPUTE_SPOT_CHECK_SHARE: '0' },
     })
