@@ -5,6 +5,7 @@ import { VerificationModule } from './compute/verification/verification.module'
 import { VERIFICATION_SCHEMA } from './compute/verification/verification.schema'
 import type { Config } from './config/config'
 import { ConfigModule } from './config/config.module'
+import { DashboardModule } from './dashboard/dashboard.module'
 import { DbModule } from './db/db.module'
 import { GraphqlModule } from './graphql/graphql.module'
 import { HealthController } from './health/health.controller'
@@ -25,6 +26,7 @@ export class AppModule {
           extensions: [COMPUTE_SCHEMA, VERIFICATION_SCHEMA],
         }),
         ...(config.metrics.enabled ? [MetricsModule] : []),
+        DashboardModule,
       ],
       controllers: [HealthController],
     }
