@@ -77,5 +77,5 @@ describe('two indexers on one database', () => {
       await db.database.close()
       await db.cleanup()
     }
-  })
+  }, 180_000) // two indexer processes start, one is killed and the other takes over: slow on a loaded machine
 })
