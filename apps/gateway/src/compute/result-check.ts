@@ -1,13 +1,9 @@
-import {
-  type ComputeReceipt,
-  type ReceiptDomain,
-  receiptFromJson,
-  verifyReceiptSignature,
-} from '@computegraph/contracts/receipts'
+import { type ComputeReceipt, type ReceiptDomain, receiptFromJson } from '@computegraph/contracts/receipts'
 import { hashInferenceOutput, hashInferenceRequest } from '@computegraph/gpu-worker/canonical-bytes'
 import type { InferMessage, ResultMessage } from '@computegraph/gpu-worker/protocol'
 import { type Address, type Hex, isAddressEqual } from 'viem'
 import { InvalidResultError } from './router'
+import { receiptDigest, recoverDigestSigner } from './verification/receipt-crypto'
 
 /**
  * Accepts a worker's result only if its receipt commits to exactly this request and this output, names what was
@@ -59,7 +55,13 @@ export async function checkInferenceResult({
   // An expired receipt proves nothing on-chain: JobMarket refuses it, and so would any verifier.
   if (receipt.expiresAt <= BigInt(Math.floor(now / 1000))) fail(`receipt expired at ${receipt.expiresAt}`)
   if (receipt.issuedAt > receipt.expiresAt) fail(`receipt.issuedAt ${receipt.issuedAt} is after its expiresAt`)
-  const signature = await verifyReceiptSignature({ domain, receipt, signature: result.signature })
-  if (!signature.valid) fail(`receipt signature: ${signature.reason}`)
+  // The fast path of verification (native secp256k1, hand-built digest), with JobMarket's rules on v and s.
+  const recovered = await recoverDigestSigner({
+    digest: receiptDigest({ domain, receipt }),
+    signature: result.signature,
+  })
+  if (!recovered.ok) fail(`receipt signature: malformed signature: ${recovered.reason}`)
+  else if (!isAddressEqual(recovered.signer, provider))
+    fail(`receipt signature: signed by ${recovered.signer}, not by the worker ${provider}`)
   return receipt
 }
