@@ -8,6 +8,7 @@ import {
   createPublicClient,
   createTestClient,
   createWalletClient,
+  decodeErrorResult,
   defineChain,
   type Hex,
   http,
@@ -183,7 +184,26 @@ export function reads(net: LocalNetwork) {
 export async function send(net: LocalNetwork, hash: Promise<Hex>): Promise<Hex> {
   const h = await hash
   const receipt = await net.publicClient.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })
-  if (receipt.status !== 'success') throw new Error(`tx ${h} reverted`)
+  if (receipt.status !== 'success') {
+    // Replaying the call on the parent block names the revert (automine: one transaction per block).
+    const tx = await net.publicClient.getTransaction({ hash: h })
+    const reason = await net.publicClient
+      .call({ account: tx.from, to: tx.to, data: tx.input, value: tx.value, blockNumber: receipt.blockNumber - 1n })
+      .then(
+        () => 'the replay succeeds',
+        (error: Error) => {
+          try {
+            const data = (error as { cause?: { data?: Hex } }).cause?.data
+            if (data) {
+              const decoded = decodeErrorResult({ abi: contractErrorsAbi, data })
+              return `${decoded.errorName}(${decoded.args?.join(', ') ?? ''})`
+            }
+          } catch {}
+          return error.message.split('\n')[0]
+        },
+      )
+    throw new Error(`tx ${h} reverted in block ${receipt.blockNumber}: ${reason}`)
+  }
   return h
 }
 
