@@ -24,6 +24,8 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
   private timer?: NodeJS.Timeout
   private polling = false
   private readonly inFlight = new Set<string>()
+  /** Jobs whose uploaded body cannot serve them: said once, not on every poll. */
+  private readonly refused = new Set<bigint>()
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -78,9 +80,13 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
   }
 
   private async run(job: OpenJob): Promise<void> {
+    if (this.refused.has(job.jobId)) return
     const body = jobBody(job)
     if (!body) {
-      this.logger.warn(`job ${job.jobId}: the uploaded request body does not decode; skipped`)
+      this.refused.add(job.jobId)
+      this.logger.warn(
+        `job ${job.jobId}: the request body uploaded under its input hash is for another model or does not decode; left open`,
+      )
       return
     }
     const rows = BigInt(tensorFromWire(body.input, 'input').shape[0] ?? 1)
