@@ -98,6 +98,11 @@ export class WorkerGatewayService implements OnApplicationBootstrap, OnApplicati
     this.heartbeat = setInterval(() => void this.beat(), this.config.compute.heartbeatMs)
   }
 
+  /** Connections on the workers' path that are not admitted (yet). */
+  get pendingConnections(): number {
+    return this.pendingTotal
+  }
+
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.heartbeat)
     this.server?.off('upgrade', this.onUpgrade)
