@@ -1,5 +1,5 @@
 import { hashInferenceRequest } from '@computegraph/gpu-worker/canonical-bytes'
-import { tensorToWire } from '@computegraph/gpu-worker/protocol'
+import { describe as describeValue, tensorToWire } from '@computegraph/gpu-worker/protocol'
 import { Inject, Injectable } from '@nestjs/common'
 import { getAddress } from 'viem'
 import { UnknownModelError } from './compute.errors'
@@ -54,8 +54,8 @@ export class ComputeService {
    * `JobMarket.createJob(modelId, INFERENCE, inputHash, …)`; the gateway serves the job from it.
    */
   async saveJobInput(request: InferRequest) {
-    const model = this.catalog.resolve(String(request.model ?? ''))
-    if (!model) throw new UnknownModelError(`unknown model ${JSON.stringify(request.model)}`)
+    const model = typeof request.model === 'string' ? this.catalog.resolve(request.model) : undefined
+    if (!model) throw new UnknownModelError(`unknown model ${describeValue(request.model)}`)
     const { tensor, parameters } = parseInferRequest({ request, model })
     const inputHash = hashInferenceRequest({ modelId: model.id, input: tensor, parameters })
     await this.repository.saveInput({
