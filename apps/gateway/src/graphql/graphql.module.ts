@@ -91,8 +91,9 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
       hideSchemaDetailsFromClientErrors: !limits.suggestions,
       graphiql: limits.graphiql,
       includeStacktraceInErrorResponses: false,
-      // Read-only and cookie-less: a cross-site request can neither change state nor borrow credentials.
-      csrfPrevention: false,
+      // `infer` and `train` start paid work: a request a browser sends cross-site without a CORS preflight (a form
+      // post, text/plain, a GET without the apollo-require-preflight header) is refused before it runs.
+      csrfPrevention: true,
       autoTransformHttpErrors: false,
       formatError: formatGraphqlError,
       plugins: [
