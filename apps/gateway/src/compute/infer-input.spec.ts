@@ -118,7 +118,9 @@ describe('parseInferRequest', () => {
 
   it('refuses a parameter named __proto__ instead of dropping it', () => {
     const parameters = JSON.parse('{"__proto__": "x", "top.k": "3"}')
-    expect(refusal({ input: [ROW], parameters })).toBe('parameters.__proto__: __proto__ is a reserved name; use another key')
+    expect(refusal({ input: [ROW], parameters })).toBe(
+      'parameters.__proto__: __proto__ is a reserved name; use another key',
+    )
   })
 
   it('checksums the requester and refuses what is not an address', () => {
