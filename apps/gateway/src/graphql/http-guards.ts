@@ -5,7 +5,12 @@ import { BadUserInputError, type ClientError, RateLimitedError } from './graphql
 import { clientKey, TokenBuckets } from './rate-limit'
 
 type Next = (error?: unknown) => void
-export type Middleware = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: Next) => void
+/** `originalUrl`: express's full path, before a mount point (`/v1`) was stripped from `url`. */
+export type Middleware = (
+  req: IncomingMessage & { body?: unknown; originalUrl?: string },
+  res: ServerResponse,
+  next: Next,
+) => void
 
 /**
  * Bytes of an oversized body read and thrown away before the 413 goes out: a client still uploading when the
@@ -156,7 +161,7 @@ export function jsonBody({
  */
 export function wellFormedPath({ shape }: { shape: HttpErrorShape }): Middleware {
   return (req, res, next) => {
-    const path = (req.url ?? '').split('?')[0] ?? ''
+    const path = (req.originalUrl ?? req.url ?? '').split('?')[0] ?? ''
     try {
       decodeURIComponent(path)
     } catch {
