@@ -48,7 +48,7 @@ const staked = (stake = 5_000n * 10n ** 18n): StakeAt => ({
   registered: true,
   stake,
   minStake: MIN_STAKE,
-  block: { number: 10n, timestamp: ISSUED_AT - 12n },
+  block: { number: 10n },
   source: 'the test state',
 })
 
@@ -70,8 +70,10 @@ function lookups({
   }
 }
 
+const TRUSTED = [{ address: gatewayKey.address, as: 'the test’s gateway' }]
+
 const verify = (bundle: ReceiptBundle, over: Partial<Parameters<typeof verifyReceiptBundle>[0]> = {}) =>
-  verifyReceiptBundle({ bundle, now: NOW, expected, lookups: lookups(), ...over })
+  verifyReceiptBundle({ bundle, now: NOW, expected, lookups: lookups(), trustedGateways: TRUSTED, ...over })
 
 const failing = (r: ReceiptVerification): CheckName[] => r.checks.filter((c) => c.status === 'fail').map((c) => c.name)
 const check = (r: ReceiptVerification, name: CheckName) => r.checks.find((c) => c.name === name)
