@@ -323,7 +323,7 @@ async function stakeOf({
           : `block ${point.block}, ${point.why}, is not known yet: ${provider}’s stake there cannot be read`,
     }
   }
-  const where = `block ${at.block.number} of ${at.source}, ${point.block === undefined ? 'its newest' : point.why}`
+  const where = `block ${at.block.number} of ${at.source}, ${point.block === undefined ? `its newest: ${point.why}` : point.why}`
   if (!at.registered) return { ok: false, text: `${provider} was not a registered provider at ${where}` }
   if (at.minStake === null) return { ok: false, text: `the minimum stake is unknown at ${where}` }
   if (at.stake < at.minStake) {
