@@ -115,7 +115,13 @@ describe('the dashboard, in headless Chromium against a running demo', () => {
     worker = spawn(
       process.execPath,
       ['--import', 'tsx', WORKER_MAIN, '--gateway', `${origin.replace(/^http/, 'ws')}/workers`],
-      { cwd: ROOT, env: { ...process.env, WORKER_PRIVATE_KEY: ANVIL_KEYS[9] }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: ROOT,
+        // JobMarket compares a receipt's expiresAt with block time, which the activity put days ahead of the wall
+        // clock the worker signs with: its receipts must outlive that gap to be paid.
+        env: { ...process.env, WORKER_PRIVATE_KEY: ANVIL_KEYS[9], WORKER_RECEIPT_TTL: String(30 * 86_400) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     )
     worker.stdout?.on('data', (d) => {
       workerOutput += d
@@ -329,7 +335,7 @@ describe('the dashboard, in headless Chromium against a running demo', () => {
     const verdict = row.locator('td[data-verdict]')
     await expect.poll(() => verdict.getAttribute('data-verdict'), WAIT).toBe('valid')
     expect(await verdict.textContent()).toBe('verified')
-  })
+  }, 180_000)
 
   it('runs without script errors, and its only failed request is the probe for receipt verification', () => {
     expect(pageErrors).toEqual([])
