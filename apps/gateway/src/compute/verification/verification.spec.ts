@@ -106,11 +106,9 @@ beforeAll(async () => {
     await attested(await then(c as Account), stakedBlock),
     [],
   )
-  await add(
-    'a provider after unbonding below the minimum',
-    await attested(await later(c as Account), laterBlock),
-    ['stake'],
-  )
+  await add('a provider after unbonding below the minimum', await attested(await later(c as Account), laterBlock), [
+    'stake',
+  ])
   await add('a provider staked then, slashed later', await attested(await then(b as Account), stakedBlock), [])
   await add('a provider after its slash', await attested(await later(b as Account), laterBlock), ['stake'])
   await add(
@@ -295,7 +293,9 @@ describe.each(['postgres', 'pglite'] as const)('receipt verification on %s', (ki
     const trusted = graphql.get('a staked provider') as GraphqlReport
     expect(trusted.attester).toEqual({ address: net.deployment.dispatcher, trusted: true })
     expect(trusted.checks.find((k) => k.name === 'attestation')?.reason).toMatch(
-      new RegExp(`^gateway ${net.deployment.dispatcher}, trusted as the deployment’s dispatcher, attests SIGNATURE_ONLY`),
+      new RegExp(
+        `^gateway ${net.deployment.dispatcher}, trusted as the deployment’s dispatcher, attests SIGNATURE_ONLY`,
+      ),
     )
     const stranger = graphql.get('an attestation by a key the deployment does not trust') as GraphqlReport
     const address = stranger.attester?.address as string
@@ -449,7 +449,9 @@ describe('the verify-receipt CLI', () => {
     })
     expect(text.stdout).toContain('note    stake read from the chain; replay and job checks need the indexed state')
     expect(text.stdout).toMatch(/gateway +0x[0-9a-fA-F]{40} \(trusted\)/)
-    expect(text.stdout).toMatch(/PASS {2}stake +0x[0-9a-fA-F]{40} had stake \d+ ≥ minimum \d+ at block \d+ of the chain, the block gateway/)
+    expect(text.stdout).toMatch(
+      /PASS {2}stake +0x[0-9a-fA-F]{40} had stake \d+ ≥ minimum \d+ at block \d+ of the chain, the block gateway/,
+    )
     expect(text.stdout).toMatch(/SKIP {2}replay +no receipt store or indexed jobs/)
     expect(text.stdout.trim().split('\n').at(-1)).toBe('VALID')
   })

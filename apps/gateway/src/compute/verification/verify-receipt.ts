@@ -386,7 +386,10 @@ async function attestationCheck({
   })
   if (!a) {
     const check = required
-      ? fail('attestation', 'no gateway attestation, and this verifier requires one (a DISPUTED one may have been removed)')
+      ? fail(
+          'attestation',
+          'no gateway attestation, and this verifier requires one (a DISPUTED one may have been removed)',
+        )
       : skip('attestation', 'no gateway attestation: only the worker’s signature vouches for this result')
     return verdict(check, 'no attestation names the block this receipt was accepted at')
   }
@@ -421,14 +424,20 @@ async function attestationCheck({
   }
   if (attestation.attestedAt > now + skew) {
     return verdict(
-      fail('attestation', `attested in the future: attestedAt ${attestation.attestedAt}, now ${now} (wall-clock seconds)`),
+      fail(
+        'attestation',
+        `attested in the future: attestedAt ${attestation.attestedAt}, now ${now} (wall-clock seconds)`,
+      ),
       unusable,
     )
   }
   const claim = `${verificationName(attestation.verification)} at ${attestation.attestedAt} (wall clock), against block ${attestation.blockNumber}`
   if (!trusted) {
     return verdict(
-      skip('attestation', `gateway ${a.gateway} signed it (${claim}), but no trusted gateways were given to judge it by`),
+      skip(
+        'attestation',
+        `gateway ${a.gateway} signed it (${claim}), but no trusted gateways were given to judge it by`,
+      ),
       `gateway ${a.gateway} is not known to be trusted`,
     )
   }
