@@ -44,6 +44,8 @@ let deploymentFile: string
 const cases: Case[] = []
 /** Two receipts of one worker with the same nonce: a worker that restarted its nonce sequence. */
 let reused: { first: ReceiptBundle; twin: ReceiptBundle }
+/** One receipt as the gateway disputed it, and as a client might present it without that verdict. */
+let disputed: { held: ReceiptBundle; bare: ReceiptBundle; signatureOnly: ReceiptBundle }
 
 const byName = (name: string) => cases.find((c) => c.name === name) as Case
 const bundleText = (b: ReceiptBundle) => JSON.stringify(receiptBundleToJson(b))
@@ -172,6 +174,13 @@ beforeAll(async () => {
     first: await worker(a as Account, laterAt, 7n).infer({ domain, requester, seed: 31 }),
     twin: await worker(a as Account, laterAt, 7n).infer({ domain, requester, seed: 32 }),
   }
+  const contested = await worker(a as Account, laterAt, 900n).infer({ domain, requester, seed: 41 })
+  disputed = {
+    held: await attest({ bundle: contested, gateway: admin as Account, verification: Verification.DISPUTED }),
+    bare: contested,
+    signatureOnly: await attested(contested, laterBlock),
+  }
+  await writeFile(path.join(dir, 'disputed-bare.json'), bundleText(disputed.bare))
   for (const c of cases) await writeFile(path.join(dir, `${cases.indexOf(c)}.json`), bundleText(c.bundle))
 }, 120_000)
 
@@ -374,6 +383,40 @@ describe.each(['postgres', 'pglite'] as const)('receipt verification on %s', (ki
     expect(original.checks.find((k) => k.name === 'replay')?.reason).toBe(
       `this receipt is the one recorded for nonce 7 of worker ${reused.first.receipt.worker}`,
     )
+  })
+
+  it('fails a receipt presented without the DISPUTED attestation the gateway holds for it', async () => {
+    await gateway.app.get(ReceiptRepository).record(disputed.held)
+    const verdict = async (bundle: ReceiptBundle) => {
+      const c: Case = { name: 'disputed', bundle, at: bundle.receipt.issuedAt + 10n, failing: [] }
+      const report = await verifyByGraphql(gateway, c)
+      return { failed: report.checks.filter((k) => k.status === 'FAIL').map((k) => k.name), report }
+    }
+    const bare = await verdict(disputed.bare)
+    expect(bare.failed).toEqual(['attestation'])
+    expect(bare.report.checks.find((k) => k.name === 'attestation')?.reason).toBe(
+      'the gateway’s receipt store holds a DISPUTED attestation for this receipt; the bundle leaves it out',
+    )
+    const replaced = await verdict(disputed.signatureOnly)
+    expect(replaced.failed).toEqual(['attestation'])
+    expect(replaced.report.checks.find((k) => k.name === 'attestation')?.reason).toContain('presents SIGNATURE_ONLY')
+    if (kind === 'postgres') {
+      const cli = await runVerifyCli({
+        args: [
+          path.join(dir, 'disputed-bare.json'),
+          '--json',
+          '--deployment',
+          deploymentFile,
+          '--at',
+          (disputed.bare.receipt.issuedAt + 10n).toString(),
+        ],
+        env,
+      })
+      expect(cli.code).toBe(1)
+      expect(JSON.parse(cli.stdout).checks).toEqual(
+        bare.report.checks.map((k) => ({ ...k, status: k.status.toLowerCase() })),
+      )
+    }
   })
 
   it('answers a malformed bundle with BAD_USER_INPUT naming the field', async () => {
