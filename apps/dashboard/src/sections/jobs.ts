@@ -13,7 +13,7 @@ export type Verdict =
   | { kind: 'unavailable' }
   /** JobMarket checked the receipt's signature when it paid; this gateway holds no bundle to check again. */
   | { kind: 'on-chain' }
-  | { kind: 'valid'; mode: string | null }
+  | { kind: 'valid'; mode: string | null; attester: string | null }
   | { kind: 'invalid'; failed: string[] }
   | { kind: 'error'; message: string; at: number }
 
@@ -94,7 +94,7 @@ export class ReceiptVerifier {
         this.verdicts.set(
           digest,
           v.valid
-            ? { kind: 'valid', mode: v.verification }
+            ? { kind: 'valid', mode: v.verification, attester: v.attester?.address ?? null }
             : {
                 kind: 'invalid',
                 failed: v.checks.filter((c) => c.status === 'FAIL').map((c) => `${c.name}: ${c.reason}`),
@@ -147,7 +147,11 @@ function verdictCell(job: JobRow, verifier: ReceiptVerifier): HTMLTableCellEleme
           'JobMarket verified the signed receipt before paying; this gateway holds no bundle to re-check',
         ]
       case 'valid':
-        return ['verified', 'good', `All checks passed${v.mode ? ` (${v.mode.toLowerCase().replace(/_/g, ' ')})` : ''}`]
+        return [
+          'verified',
+          'good',
+          `All checks passed${v.mode ? ` (${v.mode.toLowerCase().replace(/_/g, ' ')})` : ''}${v.attester ? `; attested by the trusted gateway ${v.attester}` : ''}`,
+        ]
       case 'invalid':
         return ['failed', 'bad', v.failed.join('\n')]
       case 'error':
