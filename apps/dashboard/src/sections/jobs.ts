@@ -13,7 +13,7 @@ export type Verdict =
   | { kind: 'unavailable' }
   /** JobMarket checked the receipt's signature when it paid; this gateway holds no bundle to check again. */
   | { kind: 'on-chain' }
-  | { kind: 'valid'; mode: string | null }
+  | { kind: 'valid'; mode: string | null; attester: string | null }
   | { kind: 'invalid'; failed: string[] }
   | { kind: 'error'; message: string; at: number }
 
@@ -81,10 +81,9 @@ export class ReceiptVerifier {
     })
     if (held.length === 0) return
     const variables: Record<string, unknown> = {}
-    held.forEach(({ job, bundle }, i) => {
+    held.forEach(({ bundle }, i) => {
       variables[`b${i}`] = bundle
-      // Judged as of completion: a receipt that was valid when JobMarket paid it stays valid after it expires.
-      variables[`t${i}`] = job.completedAt
+      variables[`t${i}`] = handedOutAt(bundle)
     })
     try {
       const result = await this.request<Record<string, ReceiptVerification>>(VERIFY_RECEIPTS(held.length), variables)
@@ -95,7 +94,7 @@ export class ReceiptVerifier {
         this.verdicts.set(
           digest,
           v.valid
-            ? { kind: 'valid', mode: v.verification }
+            ? { kind: 'valid', mode: v.verification, attester: v.attester?.address ?? null }
             : {
                 kind: 'invalid',
                 failed: v.checks.filter((c) => c.status === 'FAIL').map((c) => `${c.name}: ${c.reason}`),
@@ -111,6 +110,24 @@ export class ReceiptVerifier {
         })
       }
     }
+  }
+}
+
+/**
+ * When the gateway handed the receipt out: its attestation's time, else the receipt's issuedAt. A receipt valid then
+ * stays valid after it expires. Both are wall-clock seconds, the clock of the receipt's expiry; a job's completedAt is
+ * a block timestamp, the chain's clock, which may run hours apart from it.
+ */
+export function handedOutAt(bundle: string): string | null {
+  try {
+    const b = JSON.parse(bundle) as {
+      receipt?: { issuedAt?: unknown }
+      attestation?: { attestation?: { attestedAt?: unknown } }
+    }
+    const at = b.attestation?.attestation?.attestedAt ?? b.receipt?.issuedAt
+    return typeof at === 'string' && /^[0-9]{1,19}$/.test(at) ? at : null
+  } catch {
+    return null
   }
 }
 
@@ -130,7 +147,11 @@ function verdictCell(job: JobRow, verifier: ReceiptVerifier): HTMLTableCellEleme
           'JobMarket verified the signed receipt before paying; this gateway holds no bundle to re-check',
         ]
       case 'valid':
-        return ['verified', 'good', `All checks passed${v.mode ? ` (${v.mode.toLowerCase().replace(/_/g, ' ')})` : ''}`]
+        return [
+          'verified',
+          'good',
+          `All checks passed${v.mode ? ` (${v.mode.toLowerCase().replace(/_/g, ' ')})` : ''}${v.attester ? `; attested by the trusted gateway ${v.attester}` : ''}`,
+        ]
       case 'invalid':
         return ['failed', 'bad', v.failed.join('\n')]
       case 'error':

@@ -5,15 +5,17 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type { Hex } from 'viem'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
+import { IndexerService } from '../indexer/indexer.service'
 import { ComputeRepository } from './compute.repository'
 import { COMPUTE_CHAIN, type ComputeChainRef } from './compute-chain.provider'
 import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
 import type { InferenceOutcome } from './inference.service'
 import { ModelCatalog } from './model-catalog'
-import { attest } from './result-bundle'
+import { attest, attestationBlock } from './result-bundle'
 import { checkInferenceResult } from './result-check'
 import { clampDeadlineMs, Router } from './router'
 import { compareOutputs, faultyByReferee, Referee, type SpotChecker, spotCheckEvidence } from './spot-check'
+import { ReceiptRepository } from './verification/receipt.repository'
 import { type BundleAttestation, parseReceiptBundle, receiptBundleToJson } from './verification/receipt-bundle'
 import { type LiveWorker, WorkerPool } from './worker-pool'
 
@@ -68,6 +70,8 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
     @Inject(ComputeRepository) private readonly repository: ComputeRepository,
     @Inject(WorkerPool) pool: WorkerPool,
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
+    @Inject(IndexerService) private readonly indexer: IndexerService,
+    @Inject(ReceiptRepository) private readonly receipts: ReceiptRepository,
   ) {
     this.router = new Router(pool, config.compute)
     this.referee = new Referee((id) => catalog.modelBytes(id))
@@ -169,8 +173,14 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
         tolerance: model.tolerance,
         match: true,
       })
-      const attestation = await attest({ identity, receipt, verification: Verification.REEXECUTED_MATCH, evidence })
-      return this.record(requestId, withAttestation(outcome, attestation), {
+      const attestation = await attest({
+        identity,
+        receipt,
+        verification: Verification.REEXECUTED_MATCH,
+        evidence,
+        blockNumber: attestationBlock(this.indexer),
+      })
+      return this.record(requestId, await this.attach(outcome, attestation), {
         status: 'matched',
         checker: second.worker.provider.toLowerCase(),
         bitwise: comparison.bitwise,
@@ -202,13 +212,19 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
     // only the checker was wrong, the original output stands and its attestation claims no more than before.
     const originalFaulty = !referee || faulty.includes(worker)
     const attestation = originalFaulty
-      ? await attest({ identity, receipt, verification: Verification.DISPUTED, evidence })
+      ? await attest({
+          identity,
+          receipt,
+          verification: Verification.DISPUTED,
+          evidence,
+          blockNumber: attestationBlock(this.indexer),
+        })
       : undefined
     this.logger.warn(
       `request ${requestId}: outputs of ${worker.provider} and ${second.worker.provider} disagree at element ` +
         `${comparison.at} (${comparison.a} vs ${comparison.b}); at fault: ${faulty.map((w) => w.provider).join(', ') || 'undetermined'}`,
     )
-    await this.record(requestId, attestation ? withAttestation(outcome, attestation) : outcome, {
+    await this.record(requestId, attestation ? await this.attach(outcome, attestation) : outcome, {
       status: 'mismatched',
       checker: second.worker.provider.toLowerCase(),
       faulty: faulty.map((w) => w.provider.toLowerCase()),
@@ -237,6 +253,15 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
       this.logger.error(`slashing ${provider} failed: ${(error as Error).message.split('\n')[0]}`)
       return undefined
     }
+  }
+
+  /**
+   * The outcome with its new attestation, also put in the receipt store: verifiers read the gateway's latest claim
+   * there, so a client cannot set a DISPUTED verdict aside by presenting the signature-only attestation it got first.
+   */
+  private async attach(outcome: InferenceOutcome, attestation: BundleAttestation): Promise<InferenceOutcome> {
+    await this.receipts.replaceAttestation({ digest: attestation.attestation.receiptDigest, attestation })
+    return withAttestation(outcome, attestation)
   }
 
   private async record(id: string, outcome: InferenceOutcome, spotCheck: SpotCheckRecord): Promise<void> {
