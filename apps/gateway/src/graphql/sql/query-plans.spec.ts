@@ -6,6 +6,7 @@ import { queryIndexes } from '../../db/query-indexes'
 import { loadIndexDeclaration, loadSchemaModel } from '../../db/schema-file'
 import { openTestDatabase } from '../../db/testing'
 import { buildApiModel, type EntityApi, type Relation } from '../api-model'
+import { seedLargeIndex } from '../testing/large-index'
 import type { BlockScope } from './block-range'
 import { byIdsStatement, type ListArgs, listStatement, relatedStatement } from './statements'
 
@@ -14,6 +15,7 @@ import { byIdsStatement, type ListArgs, listStatement, relatedStatement } from '
 // sort a whole table. Real Postgres, as planning depends on its statistics.
 const JOBS = 100_000
 const STAKE_EVENTS = 100_000
+// seedLargeIndex writes job j at blocks 3j and 3j + 1, and stake event s at block 3s.
 const HEAD = 300_000n
 const PAST = 150_000n
 const BUSY = `0x${'11'.repeat(20)}`
@@ -25,44 +27,6 @@ const model = (name: string) => entity(name).entity
 const derived = (parent: string, field: string) =>
   entity(parent).relations.get(field) as Extract<Relation, { kind: 'derived' }>
 const page = (args: Partial<ListArgs>): ListArgs => ({ first: 100, skip: 0, ...args })
-
-/** Fills the tables with SQL alone: writing 300,000 versions through the indexer would dominate the test's time. */
-async function seed(database: Database) {
-  const addr = (n: string) => `'0x' || lpad(to_hex(${n}), 40, '0')`
-  await database.query(
-    sql.raw(`insert into provider (id, metadata_uri, stake, pending_unstake, unlock_at, slashed_total,
-      jobs_assigned, jobs_completed, jobs_failed, rewards_earned, registered_at, registered_at_block, block_from, block_to)
-    select ${addr('p')}, 'ipfs://p', 1000, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, null from generate_series(1, 20) p
-    union all select '${BUSY}', 'ipfs://busy', v, 0, 0, 0, 0, 0, 0, 0, 1, 1, v * 3,
-      case when v = ${STAKE_EVENTS} then null else (v + 1) * 3 end from generate_series(1, ${STAKE_EVENTS}) v`),
-  )
-  await database.query(
-    sql.raw(`insert into client (id, jobs_created, total_escrowed, total_paid, total_refunded,
-      block_from, block_to) select ${addr('c')}, 0, 0, 0, 0, 1, null from generate_series(1, 200) c`),
-  )
-  await database.query(
-    sql.raw(`insert into model (id, owner, uri, job_count, registered_at, block_from, block_to)
-    select '0x' || lpad(to_hex(m), 64, '0'), ${addr('m')}, 'ipfs://m', 0, 1, 1, null from generate_series(1, 10) m`),
-  )
-  // Each job is created OPEN at block 3j and replaced one block later by its current version.
-  const job = (status: string, from: string, to: string) => `select j::text, ${addr('1 + j % 200')},
-      '0x' || lpad(to_hex(1 + j % 10), 64, '0'), 'INFERENCE', ${status},
-      case when j % 4 = 0 then '${BUSY}' else ${addr('1 + j % 20')} end, (j * 7919) % 100000 * 1000, '0x00', 0,
-      1000000 + j * 12, j * 3, 1000000 + j * 12, ${from}, ${to} from generate_series(1, ${JOBS}) j`
-  await database.query(
-    sql.raw(`insert into job (id, client, model, kind, status, provider, payment, input_hash,
-      deadline, created_at, created_at_block, updated_at, block_from, block_to)
-    ${job("'OPEN'", 'j * 3', 'j * 3 + 1')}
-    union all ${job("(array['OPEN','ASSIGNED','COMPLETED','CANCELLED'])[1 + j % 4]", 'j * 3 + 1', 'null')}`),
-  )
-  await database.query(
-    sql.raw(`insert into stake_event (id, provider, type, amount, stake_after, pending_unstake_after,
-      timestamp, block_number, transaction_hash, block_from, block_to)
-    select '0x' || lpad(to_hex(s), 64, '0') || '00000000', '${BUSY}', 'STAKED', 1, s, 0, 1000000 + s * 36, s * 3,
-      '0x' || lpad(to_hex(s), 64, '0'), s * 3, null from generate_series(1, ${STAKE_EVENTS}) s`),
-  )
-  await database.query(sql`analyze`)
-}
 
 interface PlanNode {
   'Node Type': string
@@ -186,7 +150,7 @@ describe('query plans on 100,000 rows (Postgres)', () => {
       await database.close()
       await opened.cleanup()
     }
-    await seed(database)
+    await seedLargeIndex({ database, jobs: JOBS, stakeEvents: STAKE_EVENTS, busy: BUSY })
     const indexes = queryIndexes({ model: schema, declaration: loadIndexDeclaration() })
     await buildQueryIndexes({ database, indexes })
     await database.query(sql`analyze`)
