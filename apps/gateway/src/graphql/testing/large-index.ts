@@ -13,6 +13,7 @@ export async function seedLargeIndex({
   stakeEvents,
   busy,
   firstJob = 1,
+  head,
 }: {
   database: Database
   jobs: number
@@ -21,14 +22,21 @@ export async function seedLargeIndex({
   busy: string
   /** The first job id, past those a chain's activity created. */
   firstJob?: number
+  /**
+   * The chain's head, when it is lower than the 3 blocks per row the rows would span: block numbers are scaled into
+   * [1, head], and versions whose range shrinks to nothing are never live, as on a chain with many events per block.
+   */
+  head?: number
 }) {
+  const span = 3 * (Math.max(firstJob + jobs, stakeEvents) + 1)
+  const b = (x: string) => (head === undefined || head >= span ? x : `(1 + (${x})::int8 * ${head - 1} / ${span})`)
   const addr = (n: string) => `'0x' || lpad(to_hex(${n}), 40, '0')`
   await database.query(
     sql.raw(`insert into provider (id, metadata_uri, stake, pending_unstake, unlock_at, slashed_total,
       jobs_assigned, jobs_completed, jobs_failed, rewards_earned, registered_at, registered_at_block, block_from, block_to)
     select ${addr('p')}, 'ipfs://p', 1000, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, null from generate_series(1, 20) p
-    union all select '${busy}', 'ipfs://busy', v, 0, 0, 0, 0, 0, 0, 0, 1, 1, v * 3,
-      case when v = ${stakeEvents} then null else (v + 1) * 3 end from generate_series(1, ${stakeEvents}) v`),
+    union all select '${busy}', 'ipfs://busy', v, 0, 0, 0, 0, 0, 0, 0, 1, 1, ${b('v * 3')},
+      case when v = ${stakeEvents} then null else ${b('(v + 1) * 3')} end from generate_series(1, ${stakeEvents}) v`),
   )
   await database.query(
     sql.raw(`insert into client (id, jobs_created, total_escrowed, total_paid, total_refunded,
@@ -46,14 +54,14 @@ export async function seedLargeIndex({
   await database.query(
     sql.raw(`insert into job (id, client, model, kind, status, provider, payment, input_hash,
       deadline, created_at, created_at_block, updated_at, block_from, block_to)
-    ${job("'OPEN'", 'j * 3', 'j * 3 + 1')}
-    union all ${job("(array['OPEN','ASSIGNED','COMPLETED','CANCELLED'])[1 + j % 4]", 'j * 3 + 1', 'null')}`),
+    ${job("'OPEN'", b('j * 3'), b('j * 3 + 1'))}
+    union all ${job("(array['OPEN','ASSIGNED','COMPLETED','CANCELLED'])[1 + j % 4]", b('j * 3 + 1'), 'null')}`),
   )
   await database.query(
     sql.raw(`insert into stake_event (id, provider, type, amount, stake_after, pending_unstake_after,
       timestamp, block_number, transaction_hash, block_from, block_to)
     select '0x' || lpad(to_hex(s), 64, '0') || '00000000', '${busy}', 'STAKED', 1, s, 0, 1000000 + s * 36, s * 3,
-      '0x' || lpad(to_hex(s), 64, '0'), s * 3, null from generate_series(1, ${stakeEvents}) s`),
+      '0x' || lpad(to_hex(s), 64, '0'), ${b('s * 3')}, null from generate_series(1, ${stakeEvents}) s`),
   )
   await database.query(sql`analyze`)
 }
