@@ -31,6 +31,8 @@ export interface IndexerConfig {
   logBlocks: boolean
   /** Entities kept in memory between batches; bounds the indexer's memory, prefetch reloads the rest. */
   cacheEntities: number
+  /** The index declaration (large entities and their query fields); subgraph/indexes.json when unset. */
+  indexesFile?: string
 }
 
 /** The GraphQL endpoint's production limits, all in one place; every default is on and names its source. */
@@ -312,6 +314,7 @@ export function loadConfig(env: Env = process.env): Config {
       batchEvents: int(env, 'INDEXER_BATCH_EVENTS', 5_000, { min: 1 }),
       logBlocks: env.INDEXER_LOG_BLOCKS === '1',
       cacheEntities: int(env, 'INDEXER_CACHE_ENTITIES', 20_000, { min: 100 }),
+      indexesFile: env.INDEXES_FILE ? path.resolve(env.INDEXES_FILE) : undefined,
     },
     graphql,
     // On: counts and timings only, no entity data or request content; a missing scrape target is noticed late.

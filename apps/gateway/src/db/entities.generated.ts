@@ -27,7 +27,7 @@ export const providerTable = pgTable(
   },
   (t) => [
     uniqueIndex('provider_current').on(t.id).where(sql`${t.blockTo} is null`),
-    index('provider_id_block').on(t.id, t.blockFrom),
+    index('provider_id_block_to').on(t.id, t.blockTo).where(sql`${t.blockTo} is not null`),
     index('provider_block_from').using('brin', t.blockFrom),
     index('provider_block_to').using('brin', t.blockTo),
   ],
@@ -54,7 +54,6 @@ export const stakeEventTable = pgTable(
   (t) => [
     uniqueIndex('stake_event_current').on(t.id).where(sql`${t.blockTo} is null`),
     index('stake_event_block_from').using('brin', t.blockFrom),
-    index('stake_event_provider').on(t.provider),
   ],
 )
 
@@ -73,7 +72,7 @@ export const modelTable = pgTable(
   },
   (t) => [
     uniqueIndex('model_current').on(t.id).where(sql`${t.blockTo} is null`),
-    index('model_id_block').on(t.id, t.blockFrom),
+    index('model_id_block_to').on(t.id, t.blockTo).where(sql`${t.blockTo} is not null`),
     index('model_block_from').using('brin', t.blockFrom),
     index('model_block_to').using('brin', t.blockTo),
   ],
@@ -94,7 +93,7 @@ export const clientTable = pgTable(
   },
   (t) => [
     uniqueIndex('client_current').on(t.id).where(sql`${t.blockTo} is null`),
-    index('client_id_block').on(t.id, t.blockFrom),
+    index('client_id_block_to').on(t.id, t.blockTo).where(sql`${t.blockTo} is not null`),
     index('client_block_from').using('brin', t.blockFrom),
     index('client_block_to').using('brin', t.blockTo),
   ],
@@ -128,12 +127,9 @@ export const jobTable = pgTable(
   },
   (t) => [
     uniqueIndex('job_current').on(t.id).where(sql`${t.blockTo} is null`),
-    index('job_id_block').on(t.id, t.blockFrom),
+    index('job_id_block_to').on(t.id, t.blockTo).where(sql`${t.blockTo} is not null`),
     index('job_block_from').using('brin', t.blockFrom),
     index('job_block_to').using('brin', t.blockTo),
-    index('job_client').on(t.client),
-    index('job_model').on(t.model),
-    index('job_provider').on(t.provider),
   ],
 )
 
@@ -156,10 +152,9 @@ export const disputeTable = pgTable(
   },
   (t) => [
     uniqueIndex('dispute_current').on(t.id).where(sql`${t.blockTo} is null`),
-    index('dispute_id_block').on(t.id, t.blockFrom),
+    index('dispute_id_block_to').on(t.id, t.blockTo).where(sql`${t.blockTo} is not null`),
     index('dispute_block_from').using('brin', t.blockFrom),
     index('dispute_block_to').using('brin', t.blockTo),
-    index('dispute_job').on(t.job),
   ],
 )
 
@@ -184,9 +179,6 @@ export const rewardTable = pgTable(
   (t) => [
     uniqueIndex('reward_current').on(t.id).where(sql`${t.blockTo} is null`),
     index('reward_block_from').using('brin', t.blockFrom),
-    index('reward_provider').on(t.provider),
-    index('reward_job').on(t.job),
-    index('reward_epoch').on(t.epoch),
   ],
 )
 
@@ -210,7 +202,7 @@ export const epochTable = pgTable(
   },
   (t) => [
     uniqueIndex('epoch_current').on(t.id).where(sql`${t.blockTo} is null`),
-    index('epoch_id_block').on(t.id, t.blockFrom),
+    index('epoch_id_block_to').on(t.id, t.blockTo).where(sql`${t.blockTo} is not null`),
     index('epoch_block_from').using('brin', t.blockFrom),
     index('epoch_block_to').using('brin', t.blockTo),
   ],
@@ -246,7 +238,7 @@ export const networkTable = pgTable(
   },
   (t) => [
     uniqueIndex('network_current').on(t.id).where(sql`${t.blockTo} is null`),
-    index('network_id_block').on(t.id, t.blockFrom),
+    index('network_id_block_to').on(t.id, t.blockTo).where(sql`${t.blockTo} is not null`),
     index('network_block_from').using('brin', t.blockFrom),
     index('network_block_to').using('brin', t.blockTo),
   ],

@@ -289,14 +289,18 @@ export function renderEntityTables(model: SchemaModel): string {
     out.push('  (t) => [')
     out.push(`    uniqueIndex('${e.table}_current').on(t.id).where(sql\`\${t.blockTo} is null\`),`)
     // Immutable entities have one version each: the current-id index serves them, and block_to stays null.
-    if (!e.immutable) out.push(`    index('${e.table}_id_block').on(t.id, t.blockFrom),`)
+    // A version superseded after block n, by id: what a lookup at a past block reads besides the current version.
+    if (!e.immutable) {
+      out.push(`    index('${e.table}_id_block_to').on(t.id, t.blockTo).where(sql\`\${t.blockTo} is not null\`),`)
+    }
     out.push(`    index('${e.table}_block_from').using('brin', t.blockFrom),`)
     if (!e.immutable) out.push(`    index('${e.table}_block_to').using('brin', t.blockTo),`)
-    for (const f of e.fields.filter((x) => x.ref)) {
-      out.push(`    index('${e.table}_${f.column}').on(t.${f.name}),`)
+    // Query indexes (db/query-indexes.ts) are built once the indexer has caught up; timeseries keep theirs here.
+    if (e.timeseries) {
+      for (const f of e.fields.filter((x) => x.ref)) out.push(`    index('${e.table}_${f.column}').on(t.${f.name}),`)
+      // Rollups and the current bucket read data points by time.
+      out.push(`    index('${e.table}_timestamp').on(t.timestamp),`)
     }
-    // Rollups and the current bucket read data points by time.
-    if (e.timeseries) out.push(`    index('${e.table}_timestamp').on(t.timestamp),`)
     out.push('  ],')
     out.push(')')
     out.push('')

@@ -34,6 +34,8 @@ export class HealthController {
         synced: status.synced,
         block: status.block ? Number(status.block.blockNumber) : null,
         error: status.error,
+        // Queries answer while these build after catch-up, only slower on large tables.
+        queryIndexes: status.queryIndexes,
       },
     }
     if (body.status !== 'ready') throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE)

@@ -7,6 +7,7 @@ import { DATABASE } from '../db/db.module'
 import type { Indexer } from './indexer'
 import type { SyncState } from './indexer.repository'
 import { runIndexer } from './indexer.runner'
+import type { QueryIndexStatus } from './query-index-build'
 
 export interface IndexerStatus {
   running: boolean
@@ -14,6 +15,8 @@ export interface IndexerStatus {
   block: SyncState | null
   synced: boolean
   error: string | null
+  /** The query indexes built after catch-up; null while indexing is off or has not started. */
+  queryIndexes: QueryIndexStatus | null
 }
 
 /** Runs the indexer in the background for the gateway's lifetime (waiting for the lock if another instance holds it). */
@@ -25,6 +28,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   private indexer?: Indexer
   private synced = false
   private error: string | null = null
+  private queryIndexes: QueryIndexStatus | null = null
   private readonly listeners: ((indexer: Indexer) => void)[] = []
 
   constructor(
@@ -42,6 +46,9 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       database: this.database,
       signal: this.controller.signal,
       logger: this.logger,
+      onQueryIndexes: (status) => {
+        this.queryIndexes = status
+      },
       onIndexer: (indexer) => {
         this.indexer = indexer
         for (const listener of this.listeners) listener(indexer)
@@ -72,6 +79,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       block: this.indexer?.state ?? null,
       synced: this.synced,
       error: this.error,
+      queryIndexes: this.queryIndexes,
     }
   }
 

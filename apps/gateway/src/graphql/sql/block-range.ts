@@ -37,6 +37,28 @@ export function liveAt({
   return immutable ? sql`${to} is null and ${from}` : sql`${from} and (${to} is null or ${to} > ${n}::int8)`
 }
 
+/**
+ * `liveAt` split into conditions that each select one kind of version, for statements that read a union of one
+ * branch per condition: the current versions (`block_to is null`) and, at a block number, those superseded after it.
+ * Each branch reads its own partial indexes (db/query-indexes.ts) in the order the query sorts by, so a page of the
+ * newest rows reads a page of index entries; one `or` over `block_to` leaves Postgres nothing but a scan and a sort.
+ */
+export function liveBranches({
+  alias,
+  block,
+  immutable = false,
+}: {
+  alias: string
+  block: BlockScope
+  immutable?: boolean
+}): SQL[] {
+  if (immutable || block === 'latest') return [liveAt({ alias, block, immutable })]
+  const n = block.toString()
+  const from = sql`${column(alias, 'block_from')} <= ${n}::int8`
+  const to = column(alias, 'block_to')
+  return [sql`${to} is null and ${from}`, sql`${to} > ${n}::int8 and ${from}`]
+}
+
 /** `_change_block: {number_gte}`: the live version was written at or after block `number`. */
 export function changedSince({ alias, number }: { alias: string; number: bigint }): SQL {
   return sql`${column(alias, 'block_from')} >= ${number.toString()}::int8`

@@ -9,7 +9,7 @@ import {
   snakeCase,
 } from '../../db/entity-model'
 import type { AggregationApi, ApiModel, EntityApi, Relation } from '../api-model'
-import { Aliases, type BlockScope, column, liveAt, table } from './block-range'
+import { Aliases, type BlockScope, column, liveAt, liveBranches, table } from './block-range'
 import { compileFilter, type Where } from './filter'
 import { compileOrder, sortSql } from './order'
 
@@ -50,25 +50,60 @@ export function listStatement({
   args: ListArgs
   block: BlockScope
 }): SQL {
+  return pageStatement({ api, entity, args, block })
+}
+
+/**
+ * One page of `entity`'s rows live at `block`, with `extra` conditions (a parent's id). With one version branch, a
+ * plain ordered query; with two, each branch's own first `skip + first` rows in order (an ordered index read each),
+ * merged and paged again outside. Rows carry their sort values as `_s0`, `_s1`, ….
+ */
+function pageStatement({
+  api,
+  entity,
+  args,
+  block,
+  extra,
+}: {
+  api: ApiModel
+  entity: EntityApi
+  args: ListArgs
+  block: BlockScope
+  extra?: SQL
+}): SQL {
   const aliases = new Aliases()
   const c = 'c'
   const order = compileOrder({ entity, ...args, alias: c, block, aliases })
   const filter = compileFilter({ api, entity, where: args.where, alias: c, block, aliases })
-  return sql`select ${selectList(entity.entity, c)} from ${table(entity.entity.table, c)} ${sql.join(order.joins, sql` `)}
-    where ${where([liveAt({ alias: c, block, immutable: entity.entity.immutable }), filter])}
-    order by ${sql.join(
-      order.keys.map((k) => sortSql(k)),
-      sql`, `,
-    )}
-    limit ${args.first} offset ${args.skip}`
+  const sortCols = order.keys.map((k, i) => sql`${k.expr} as ${sql.raw(`_s${i}`)}`)
+  const orderBy = sql.join(
+    order.keys.map((k) => sortSql(k)),
+    sql`, `,
+  )
+  const branches = liveBranches({ alias: c, block, immutable: entity.entity.immutable })
+  const branch = (live: SQL, limit: SQL) =>
+    sql`select ${selectList(entity.entity, c)}, ${sql.join(sortCols, sql`, `)}
+    from ${table(entity.entity.table, c)} ${sql.join(order.joins, sql` `)}
+    where ${where([extra, live, filter])}
+    order by ${orderBy} ${limit}`
+  if (branches.length === 1) return branch(branches[0] as SQL, sql`limit ${args.first} offset ${args.skip}`)
+  const merged = sql.join(
+    branches.map((live) => sql`(${branch(live, sql`limit ${args.first + args.skip}`)})`),
+    sql` union all `,
+  )
+  const outerOrder = order.keys.map((k, i) => sortSql(k, sql.raw(`v._s${i}`)))
+  return sql`select * from (${merged}) v order by ${sql.join(outerOrder, sql`, `)} limit ${args.first} offset ${args.skip}`
 }
 
 /** The versions of `ids` live at a block, in no particular order: one statement for a whole batch of references. */
 export function byIdsStatement({ entity, ids, block }: { entity: EntityModel; ids: string[]; block: BlockScope }): SQL {
   const c = 'c'
   const id = entity.idKind === 'int8' ? sql.raw('x::int8') : sql.raw('x')
-  return sql`select ${selectList(entity, c)} from ${table(entity.table, c)}
-    where ${column(c, 'id')} in (select ${id} from json_array_elements_text(${JSON.stringify(ids)}::json) as t(x)) and ${liveAt({ alias: c, block, immutable: entity.immutable })}`
+  const branches = liveBranches({ alias: c, block, immutable: entity.immutable }).map(
+    (live) => sql`select ${selectList(entity, c)} from ${table(entity.table, c)}
+    where ${column(c, 'id')} in (select ${id} from json_array_elements_text(${JSON.stringify(ids)}::json) as t(x)) and ${live}`,
+  )
+  return sql.join(branches, sql` union all `)
 }
 
 /**
@@ -90,25 +125,13 @@ export function relatedStatement({
   block: BlockScope
 }): SQL {
   const entity = api.entities.get(relation.target.name) as EntityApi
-  const aliases = new Aliases()
-  const c = 'c'
-  const order = compileOrder({ entity, ...args, alias: c, block, aliases })
-  const filter = compileFilter({ api, entity, where: args.where, alias: c, block, aliases })
-  const sortCols = order.keys.map((k, i) => sql`${k.expr} as ${sql.raw(`_s${i}`)}`)
+  const keys = compileOrder({ entity, ...args, alias: 'c', block, aliases: new Aliases() }).keys
+  const page = pageStatement({ api, entity, args, block, extra: sql`${column('c', relation.column)} = k.key` })
   // The outer query re-sorts by the same keys: a lateral subquery's order is not guaranteed to survive the join.
-  const outerOrder = order.keys.map((k, i) => sortSql(k, sql.raw(`x._s${i}`)))
+  const outerOrder = keys.map((k, i) => sortSql(k, sql.raw(`x._s${i}`)))
   return sql`select k.key as "_parent", x.* from json_array_elements_text(${JSON.stringify(parentIds)}::json)
       with ordinality as k(key, ord)
-    cross join lateral (
-      select ${selectList(entity.entity, c)}, ${sql.join(sortCols, sql`, `)}
-      from ${table(entity.entity.table, c)} ${sql.join(order.joins, sql` `)}
-      where ${where([sql`${column(c, relation.column)} = k.key`, liveAt({ alias: c, block, immutable: entity.entity.immutable }), filter])}
-      order by ${sql.join(
-        order.keys.map((k) => sortSql(k)),
-        sql`, `,
-      )}
-      limit ${args.first} offset ${args.skip}
-    ) x
+    cross join lateral (${page}) x
     order by k.ord, ${sql.join(outerOrder, sql`, `)}`
 }
 
