@@ -2,13 +2,10 @@ import {
   type Abi,
   type Account,
   type Address,
-  BaseError,
   type Chain,
-  ContractFunctionRevertedError,
   createPublicClient,
   createTestClient,
   createWalletClient,
-  decodeErrorResult,
   defineChain,
   type Hex,
   http,
@@ -25,6 +22,9 @@ import { computeTokenAbi, jobMarketAbi, providerStakingAbi, rewardPoolAbi } from
 import { ANVIL_KEYS, type Anvil, type AnvilOptions, startAnvil } from './anvil'
 import { type Deployment, type DeployParams, deployAll } from './deploy'
 import { type ComputeReceipt, type ReceiptDomain, receiptDomain, signReceipt } from './receipts'
+import { contractErrorsAbi, formatRevert, type Revert, replayRevert, revertOfError } from './revert'
+
+export { contractErrorsAbi, type Revert } from './revert'
 
 /** JobMarket.JobStatus as the ABI returns it. */
 export const JobStatus = { OPEN: 0, ASSIGNED: 1, COMPLETED: 2, CANCELLED: 3, EXPIRED: 4, DISPUTED: 5 } as const
@@ -93,18 +93,8 @@ export function connectLocalNetwork({ anvil, deployment }: { anvil: Anvil; deplo
   }
 }
 
-/** Every custom error of the four contracts: a call into JobMarket can revert with ProviderStaking's or the token's. */
-export const contractErrorsAbi = [...computeTokenAbi, ...providerStakingAbi, ...jobMarketAbi, ...rewardPoolAbi].filter(
-  (item) => item.type === 'error',
-)
-
 /** The four ABIs in one, for decoding any log of the deployment with parseEventLogs. */
 export const allContractsAbi = [...computeTokenAbi, ...providerStakingAbi, ...jobMarketAbi, ...rewardPoolAbi] as const
-
-export interface Revert {
-  errorName: string
-  args: readonly unknown[]
-}
 
 /**
  * Awaits a contract call that should revert and returns the custom error it reverted with, as viem decoded it.
@@ -115,10 +105,8 @@ export async function revertOf(call: Promise<unknown>): Promise<Revert> {
   try {
     await call
   } catch (error) {
-    const reverted = error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError)
-    if (reverted instanceof ContractFunctionRevertedError && reverted.data) {
-      return { errorName: reverted.data.errorName, args: reverted.data.args ?? [] }
-    }
+    const reverted = revertOfError(error)
+    if (reverted) return reverted
     throw error
   }
   throw new Error('expected the call to revert, but it succeeded')
@@ -185,23 +173,8 @@ export async function send(net: LocalNetwork, hash: Promise<Hex>): Promise<Hex> 
   const h = await hash
   const receipt = await net.publicClient.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })
   if (receipt.status !== 'success') {
-    // Replaying the call on the parent block names the revert (automine: one transaction per block).
-    const tx = await net.publicClient.getTransaction({ hash: h })
-    const reason = await net.publicClient
-      .call({ account: tx.from, to: tx.to, data: tx.input, value: tx.value, blockNumber: receipt.blockNumber - 1n })
-      .then(
-        () => 'the replay succeeds',
-        (error: Error) => {
-          try {
-            const data = (error as { cause?: { data?: Hex } }).cause?.data
-            if (data) {
-              const decoded = decodeErrorResult({ abi: contractErrorsAbi, data })
-              return `${decoded.errorName}(${decoded.args?.join(', ') ?? ''})`
-            }
-          } catch {}
-          return error.message.split('\n')[0]
-        },
-      )
+    const revert = await replayRevert({ client: net.publicClient, hash: h, blockNumber: receipt.blockNumber })
+    const reason = revert ? formatRevert(revert) : 'the replay succeeds'
     throw new Error(`tx ${h} reverted in block ${receipt.blockNumber}: ${reason}`)
   }
   return h

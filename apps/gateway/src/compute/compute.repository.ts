@@ -240,7 +240,7 @@ export class ComputeRepository {
       select j.id, j.status, j.provider, r.worker, r.result
       from ${computeRequestTable} r
       join ${jobTable} j on j.block_to is null and r.id = 'job-' || j.id
-      where r.status = 'completed' and r.id like 'job-%' and j.status in ('OPEN', 'ASSIGNED')
+      where r.status = 'completed' and r.id like 'job-%' and r.error is null and j.status in ('OPEN', 'ASSIGNED')
       order by r.updated_at
       limit ${limit}`)
     return rows.map((r) => ({
@@ -250,6 +250,17 @@ export class ComputeRepository {
       worker: r.worker as Address,
       result: r.result,
     }))
+  }
+
+  /**
+   * Records why a computed job's receipt was not (and will not be) submitted: the request keeps its result and
+   * receipt, and leaves the submission queue for good.
+   */
+  async recordSubmissionFailure({ id, error }: { id: string; error: { reason: string; message: string } }) {
+    await this.db
+      .update(computeRequestTable)
+      .set({ error, updatedAt: new Date() })
+      .where(and(eq(computeRequestTable.id, id), eq(computeRequestTable.status, 'completed')))
   }
 
   /** Completed training jobs: the models they produced, registered again at start. */
