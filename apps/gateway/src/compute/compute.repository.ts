@@ -28,6 +28,11 @@ export interface JobToSubmit {
   jobId: bigint
   status: 'OPEN' | 'ASSIGNED'
   assignedTo: Address | null
+  /** The indexed job's terms now: a reset or reorganised chain can hold another job under the same id. */
+  client: Address
+  modelId: `0x${string}`
+  inputHash: `0x${string}`
+  payment: bigint
   worker: Address
   result: unknown
 }
@@ -234,10 +239,14 @@ export class ComputeRepository {
       id: string
       status: string
       provider: string | null
+      client: string
+      model: string
+      input_hash: string
+      payment: string
       worker: string
       result: unknown
     }>(sql`
-      select j.id, j.status, j.provider, r.worker, r.result
+      select j.id, j.status, j.provider, j.client, j.model, j.input_hash, j.payment::text, r.worker, r.result
       from ${computeRequestTable} r
       join ${jobTable} j on j.block_to is null and r.id = 'job-' || j.id
       where r.status = 'completed' and r.id like 'job-%' and r.error is null and j.status in ('OPEN', 'ASSIGNED')
@@ -247,6 +256,10 @@ export class ComputeRepository {
       jobId: BigInt(r.id),
       status: r.status as 'OPEN' | 'ASSIGNED',
       assignedTo: r.provider as Address | null,
+      client: r.client as Address,
+      modelId: r.model as `0x${string}`,
+      inputHash: r.input_hash as `0x${string}`,
+      payment: BigInt(r.payment),
       worker: r.worker as Address,
       result: r.result,
     }))

@@ -1,4 +1,4 @@
-import { receiptFromJson } from '@computegraph/contracts/receipts'
+import { type ComputeReceipt, receiptFromJson } from '@computegraph/contracts/receipts'
 import { tensorFromWire } from '@computegraph/gpu-worker/protocol'
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common'
 import { type Hex, isAddressEqual } from 'viem'
@@ -128,6 +128,14 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
     if (!chain) return
     const outcome = job.result as InferenceOutcome
     const receipt = receiptFromJson(outcome.receipt.receipt)
+    const changed = changedTerm(job, receipt)
+    if (changed) {
+      // Assigning it would hand another client's job to this worker, and the receipt could never be accepted.
+      return this.giveUp(job.jobId, {
+        reason: 'JOB_CHANGED',
+        message: `the chain's job ${job.jobId} is not the one computed (its ${changed} differs: the chain was reset or reorganised)`,
+      })
+    }
     if (job.status === 'ASSIGNED' && job.assignedTo && !isAddressEqual(job.assignedTo, receipt.worker)) {
       return this.giveUp(job.jobId, {
         reason: 'SUBMISSION_REFUSED',
@@ -159,6 +167,15 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
     this.logger.warn(`job ${jobId}: not submitted, given up: ${error.message}`)
     await this.repository.recordSubmissionFailure({ id: `job-${jobId}`, error })
   }
+}
+
+/** The first of the job's terms that the computed receipt does not match (JobMarket's ReceiptMismatch rule). */
+function changedTerm(job: JobToSubmit, receipt: ComputeReceipt): string | undefined {
+  if (!isAddressEqual(receipt.requester, job.client)) return 'client'
+  if (receipt.modelId.toLowerCase() !== job.modelId.toLowerCase()) return 'model'
+  if (receipt.requestHash.toLowerCase() !== job.inputHash.toLowerCase()) return 'input hash'
+  if (receipt.price !== job.payment) return 'payment'
+  return undefined
 }
 
 /** The uploaded request of a job, if it is for the job's model (the job's inputHash already matched its hash). */

@@ -31,10 +31,16 @@ function dispatcherFor(job: JobToSubmit) {
   } as ComputeIdentity
   const chain = new ComputeChain(identity, net.anvil.rpcUrl)
   const submissions: unknown[] = []
+  const assignments: unknown[] = []
   const submit = chain.submitResult.bind(chain)
   chain.submitResult = (args) => {
     submissions.push(args)
     return submit(args)
+  }
+  const assign = chain.assignJob.bind(chain)
+  chain.assignJob = (args) => {
+    assignments.push(args)
+    return assign(args)
   }
   const failures: { id: string; error: { reason: string; message: string } }[] = []
   let recorded = false
@@ -53,7 +59,7 @@ function dispatcherFor(job: JobToSubmit) {
     repository,
     {} as InferenceService,
   )
-  return { dispatcher, submissions, failures }
+  return { dispatcher, submissions, assignments, failures }
 }
 
 async function settle(dispatcher: JobDispatcherService, polls: number) {
@@ -93,6 +99,10 @@ describe('submitting a computed on-chain job', () => {
       jobId,
       status: 'ASSIGNED',
       assignedTo: provider.address,
+      client: client.address,
+      modelId,
+      inputHash,
+      payment: 10n ** 18n,
       worker: provider.address,
       result: { receipt: { receipt: receiptToJson(receipt), signature } },
     })
@@ -109,5 +119,46 @@ describe('submitting a computed on-chain job', () => {
       },
     ])
     expect(((await reads(net).job(jobId)) as { status: number }).status).toBe(1)
+  })
+
+  it('never assigns a job whose id now names another job (a reset or reorganised chain), and records why', async () => {
+    const act = actions(net)
+    const provider = net.accounts[3] as Account
+    const client = net.accounts[4] as Account
+    const other = net.accounts[5] as Account
+    await act.onboardProvider(provider)
+    await act.fundClient(client)
+    const modelId = `0x${'33'.repeat(32)}` as const
+    const inputHash = `0x${'44'.repeat(32)}` as const
+    await act.registerModel(client, modelId)
+    const deadline = (await act.latestTimestamp()) + 3600n
+    await act.createJob(client, { modelId, inputHash, payment: 10n ** 18n, deadline })
+    const jobId = (await reads(net).jobCount()) as bigint
+    // What the gateway computed under this id before the chain was reset: another client's job.
+    const { receipt, signature } = await act.signedReceipt(provider, {
+      jobId,
+      requester: other.address,
+      modelId,
+      requestHash: inputHash,
+      price: 10n ** 18n,
+    })
+
+    const { dispatcher, submissions, assignments, failures } = dispatcherFor({
+      jobId,
+      status: 'OPEN',
+      assignedTo: null,
+      client: client.address,
+      modelId,
+      inputHash,
+      payment: 10n ** 18n,
+      worker: provider.address,
+      result: { receipt: { receipt: receiptToJson(receipt), signature } },
+    })
+    await settle(dispatcher, 3)
+
+    expect(assignments).toEqual([])
+    expect(submissions).toEqual([])
+    expect(failures.map((f) => f.error.reason)).toEqual(['JOB_CHANGED'])
+    expect(((await reads(net).job(jobId)) as { status: number }).status).toBe(0)
   })
 })
