@@ -6,6 +6,7 @@ import {
   createPublicClient,
   createTestClient,
   createWalletClient,
+  custom,
   defineChain,
   type Hex,
   http,
@@ -22,7 +23,7 @@ import { computeTokenAbi, jobMarketAbi, providerStakingAbi, rewardPoolAbi } from
 import { ANVIL_KEYS, type Anvil, type AnvilOptions, startAnvil } from './anvil'
 import { type Deployment, type DeployParams, deployAll } from './deploy'
 import { type ComputeReceipt, type ReceiptDomain, receiptDomain, signReceipt } from './receipts'
-import { contractErrorsAbi, formatRevert, type Revert, replayRevert, revertOfError } from './revert'
+import { contractErrorsAbi, formatMinedRevert, type Revert, replayRevert, revertOfError } from './revert'
 
 export { contractErrorsAbi, type Revert } from './revert'
 
@@ -78,7 +79,9 @@ export function connectLocalNetwork({ anvil, deployment }: { anvil: Anvil; deplo
     anvil,
     chain,
     deployment,
-    publicClient: createPublicClient({ chain, transport, pollingInterval: 20 }),
+    // No cached block number: viem keeps one for cacheTime (by default the polling interval), so a test asking for
+    // the head right after a receipt could get a block from before that transaction.
+    publicClient: createPublicClient({ chain, transport, pollingInterval: 20, cacheTime: 0 }),
     testClient: createTestClient({ chain, transport, mode: 'anvil' }),
     domain: receiptDomain({ chainId: anvil.chainId, jobMarket: c.JobMarket.address }),
     accounts,
@@ -110,6 +113,43 @@ export async function revertOf(call: Promise<unknown>): Promise<Revert> {
     throw error
   }
   throw new Error('expected the call to revert, but it succeeded')
+}
+
+/**
+ * The same network with a miner that comes late. Its clock stands still but for explicit moves (evm_increaseTime,
+ * evm_setNextBlockTimestamp through this network's clients), and a transaction sent without a pinned timestamp is
+ * mined `lagSeconds` after its parent block, so whatever was decided or gas estimated against the latest block meets
+ * a later block time, on every transaction rather than by chance. For tests of code that must hold whatever the
+ * block timestamps turn out to be.
+ */
+export async function withLateMiner(net: LocalNetwork, lagSeconds: bigint): Promise<LocalNetwork> {
+  // An interval of 0 keeps anvil's wall clock out of block times, so such a test fails the same way on every run.
+  await net.testClient.setBlockTimestampInterval({ interval: 0 })
+  let pinned = false
+  const pin = async (seconds: bigint) => {
+    const parent = await net.publicClient.getBlock({ blockTag: 'latest' })
+    await net.testClient.setNextBlockTimestamp({ timestamp: parent.timestamp + seconds })
+  }
+  const transport = custom({
+    async request({ method, params }) {
+      if (method === 'evm_setNextBlockTimestamp') pinned = true
+      if (method === 'evm_increaseTime') {
+        // The interval ignores anvil's offset: a move of the clock becomes the next block's time.
+        pinned = true
+        return pin(BigInt((params as [number | Hex])[0]))
+      }
+      if (method === 'eth_sendRawTransaction') {
+        if (!pinned) await pin(lagSeconds)
+        pinned = false
+      }
+      return net.publicClient.request({ method, params } as never)
+    },
+  })
+  return {
+    ...net,
+    testClient: createTestClient({ chain: net.chain, transport, mode: 'anvil' }),
+    wallet: (account) => createWalletClient({ account, chain: net.chain, transport }),
+  }
 }
 
 /** Moves the chain's clock forward and mines a block at the new time. */
@@ -168,14 +208,13 @@ export function reads(net: LocalNetwork) {
   }
 }
 
-/** Sends a transaction and waits for it; throws if it reverted. */
+/** Sends a transaction and waits for it; throws if it reverted, naming why. */
 export async function send(net: LocalNetwork, hash: Promise<Hex>): Promise<Hex> {
   const h = await hash
   const receipt = await net.publicClient.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })
   if (receipt.status !== 'success') {
-    const revert = await replayRevert({ client: net.publicClient, hash: h, blockNumber: receipt.blockNumber })
-    const reason = revert ? formatRevert(revert) : 'the replay succeeds'
-    throw new Error(`tx ${h} reverted in block ${receipt.blockNumber}: ${reason}`)
+    const why = formatMinedRevert(await replayRevert({ client: net.publicClient, receipt }))
+    throw new Error(`tx ${h} reverted in block ${receipt.blockNumber}: ${why}`)
   }
   return h
 }
