@@ -143,6 +143,7 @@ const blockNumber = async (demo: Demo) =>
 
 describe('npm start with no configuration', () => {
   it('starts a live network: chain, indexer, two workers, traffic, on-chain jobs served; Ctrl-C stops everything; a restart resumes', async () => {
+    const startedAt = Math.floor(Date.now() / 1000)
     const demo = await startDemo()
     await until('readiness', demo, async () => ((await fetch(`${demo.base}/ready`)).ok ? true : undefined), 150_000)
     expect(demo.output()).toContain(`GraphQL http://127.0.0.1:${demo.port}/graphql`)
@@ -179,6 +180,13 @@ describe('npm start with no configuration', () => {
       90_000,
     )
     expect(served).toBeGreaterThan(0)
+    // The chain keeps wall time: its seeded activity, traffic and jobs never move its clock ahead.
+    const { _meta } = await graphql<{ _meta: { block: { timestamp: number } } }>(
+      demo,
+      '{ _meta { block { timestamp } } }',
+    )
+    expect(Number(_meta.block.timestamp)).toBeGreaterThanOrEqual(startedAt)
+    expect(Number(_meta.block.timestamp)).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000))
     const before = await graphql<{ network: { jobCount: string } }>(demo, '{ network(id: "network") { jobCount } }')
 
     const workerProcesses = workerPids(demo)

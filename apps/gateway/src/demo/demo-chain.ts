@@ -12,9 +12,11 @@ import { alive, DataDirInUseError } from '../db/data-dir-lock'
 import type { Logger } from '../indexer/indexer'
 import type { Lifeline } from './lifeline'
 
-// Shorter than production's 7-day unbonding and 1-day epochs: the demo's activity jumps the chain's clock to let
-// them pass, and small jumps keep block time near the workers' wall clock (their receipts must not expire on-chain).
-const DEMO_PARAMS = { unbondingDelay: 3_600n, epochDuration: 1_800n, disputeWindow: 3_600n }
+// The demo's chain keeps wall time (its activity never moves the clock: timeTravel false), so what waits for time
+// must come within minutes: unbonding and epochs end in a few minutes of the demo. The dispute window stays a day:
+// the activity disputes completed jobs without waiting, and a window shorter than a demo session would close on them.
+// Job deadlines are the activity's own (an hour or two, or a month).
+const DEMO_PARAMS = { unbondingDelay: 120n, epochDuration: 300n, disputeWindow: 86_400n }
 
 /** anvil accounts the activity uses; the demo's two workers run as providers the activity never slashes. */
 export const DEMO_PROVIDERS = [1, 2, 3, 4, 5, 6]
@@ -158,7 +160,13 @@ export async function startDemoChain({
     if (!fresh) await keepClockMonotone(net)
     if (fresh && seedSteps > 0) {
       logger.log(`seeding ${seedSteps} steps of network activity`)
-      await runActivity(net, { seed: 1, steps: seedSteps, providers: DEMO_PROVIDERS, clients: DEMO_CLIENTS })
+      await runActivity(net, {
+        seed: 1,
+        steps: seedSteps,
+        providers: DEMO_PROVIDERS,
+        clients: DEMO_CLIENTS,
+        timeTravel: false,
+      })
     }
     await stakeWorkerProviders(net)
     return { net, deploymentFile, stop }

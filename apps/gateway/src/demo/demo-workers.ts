@@ -54,7 +54,8 @@ export function startDemoWorkers({
         '32',
         '--max-wait-ms',
         '2',
-        // Receipts outlive the demo chain's clock jumps (see DEMO_PARAMS), so on-chain submissions stay valid.
+        // The demo's chain keeps wall time now, but a data folder from before that can run days ahead of it (the old
+        // activity moved its clock): receipts valid for a month stay acceptable on-chain there.
         '--receipt-ttl',
         String(30 * 86_400),
         '--log-level',
