@@ -22,6 +22,13 @@ async function main(): Promise<number> {
     return 0
   }
   const log = createLogger({ level: config.logLevel })
+  // A stop asked for while the models load has nothing to drain: exit cleanly rather than die of the signal.
+  const stopWhileStarting = (signal: NodeJS.Signals) => {
+    log.info('stopped before it was ready', { signal })
+    process.exit(0)
+  }
+  process.once('SIGTERM', stopWhileStarting)
+  process.once('SIGINT', stopWhileStarting)
   const account = privateKeyToAccount(config.privateKey)
   if (config.faultRate > 0) {
     log.warn('TEST ONLY: --fault-rate is set; this worker will sign deliberately wrong outputs', {
@@ -61,14 +68,17 @@ async function main(): Promise<number> {
   client.start()
 
   return new Promise<number>((resolve) => {
-    let stopping = false
+    let stopping: NodeJS.Signals | undefined
     const shutdown = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      // Ctrl-C twice forces the exit. A different signal during the drain is the same request from elsewhere (the
+      // terminal's SIGINT to the group, then the supervisor's SIGTERM): the drain goes on, bounded by its grace.
+      if (stopping === signal) {
         log.warn('second signal; exiting now', { signal })
         resolve(1)
         return
       }
-      stopping = true
+      if (stopping) return
+      stopping = signal
       log.info('shutting down', { signal, graceMs: config.shutdownGraceMs })
       void client
         .stop({ graceMs: config.shutdownGraceMs })
@@ -82,6 +92,8 @@ async function main(): Promise<number> {
           resolve(1)
         })
     }
+    process.off('SIGTERM', stopWhileStarting)
+    process.off('SIGINT', stopWhileStarting)
     process.on('SIGTERM', shutdown)
     process.on('SIGINT', shutdown)
   })
