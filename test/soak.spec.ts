@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest'
+import { runSoak, SHORT_SOAK } from './soak/soak'
+
+// The bounded form of `npm run soak`: the same driver and invariants over about two and a half minutes, one of each
+// disruption and rogue, so that CI fails when the system as a whole stops holding.
+describe('the demo under restarts, kills, rogue workers and bursts', () => {
+  it('keeps every invariant of the soak test', async () => {
+    const report = await runSoak({
+      ...SHORT_SOAK,
+      keepOnFailure: false,
+      log: () => {},
+    })
+    console.log(report.table)
+    expect(report.failures, report.table).toBe(0)
+  }, 420_000)
+})
