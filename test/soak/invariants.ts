@@ -32,6 +32,7 @@ export class InvariantLog {
     (Object.keys(INVARIANTS) as InvariantKey[]).map((k) => [k, { checks: 0, failures: 0, examples: [] }]),
   )
 
+  /** `onFailure` hears the first few failures of each invariant as they happen. */
   constructor(private readonly onFailure: (key: InvariantKey, detail: string) => void = () => {}) {}
 
   /** One check of `key`; `failure` says what broke (undefined when it held); `value` is the measured quantity. */
@@ -41,7 +42,8 @@ export class InvariantLog {
     if (value && (!row.worst || value.value > row.worst.value)) row.worst = value
     if (failure === undefined) return
     row.failures++
-    if (row.examples.length < MAX_EXAMPLES) row.examples.push(failure)
+    if (row.examples.length >= MAX_EXAMPLES) return
+    row.examples.push(failure)
     this.onFailure(key, failure)
   }
 
