@@ -35,6 +35,12 @@ export interface ActivityOptions {
   clients: number[]
   /** Called after every step, e.g. to inject a reorg or a crash at a chosen point. */
   onStep?: (step: number) => Promise<void> | void
+  /**
+   * Whether the activity may move the chain's clock forward to do what needs time to pass: withdraw after unbonding,
+   * expire a job, finalize an epoch (default true). With false, blocks are mined no later than the chain's clock
+   * would mine them anyway, and those actions are only chosen once that clock allows them.
+   */
+  timeTravel?: boolean
 }
 
 export interface ActivityLog {
@@ -43,13 +49,42 @@ export interface ActivityLog {
 }
 
 /**
+ * The activity's view of the chain's clock. Each transaction it sends is mined at a timestamp chosen before sending
+ * (anvil's evm_setNextBlockTimestamp), so what it checked against that time (deadlines, unlock times, epoch ends)
+ * and the gas estimated at it hold for the block that mines it, however late that block comes: requestUnstake,
+ * for one, costs less gas when the unlock time it writes does not change, which it does not within one second.
+ * Exact while the activity is the only sender; another sender's transaction between a pin and ours (the demo's
+ * gateway and job loop) takes the pinned time, and ours mines a moment later at the chain's clock.
+ */
+function pinnedClock(net: LocalNetwork) {
+  // A lower bound on how far the chain's clock is from this machine's. A block pinned in one wall-clock second and
+  // mined in the next sets anvil's clock a second back; pinning no earlier than wall time plus this bound keeps such
+  // slips from adding up, and never later than the time anvil would mine at anyway.
+  let offset: bigint | undefined
+  return {
+    /** The timestamp of a block mined now: the chain's clock, never before the latest block. */
+    async next(): Promise<bigint> {
+      const pending = (await net.publicClient.getBlock({ blockTag: 'pending' })).timestamp
+      const wall = BigInt(Math.floor(Date.now() / 1000))
+      if (offset === undefined || pending - wall > offset) offset = pending - wall
+      return wall + offset
+    },
+    /** Mines the next transaction at `timestamp`. */
+    pin: (timestamp: bigint) => net.testClient.setNextBlockTimestamp({ timestamp }),
+  }
+}
+
+/**
  * Drives a local network like a live one: providers register, stake, unbond, withdraw and get slashed; clients post
  * jobs that are assigned, completed with signed receipts, cancelled, expired or disputed; epochs are funded,
- * finalized and claimed. Every operation is valid at the moment it is sent (reverts would be a test bug).
+ * finalized and claimed. Every operation is valid in the block that mines it (reverts would be a test bug): the
+ * activity chooses that block's timestamp before deciding.
  */
 export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promise<ActivityLog> {
   const rnd = prng(o.seed)
   const act = actions(net)
+  const clock = pinnedClock(net)
+  const timeTravel = o.timeTravel ?? true
   const arbiter = net.accounts[0] as Account
   const counts: Record<string, number> = {}
   const count = (k: string) => {
@@ -57,6 +92,20 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
   }
   const read = <T>(address: Address, abi: unknown, functionName: string, args: unknown[] = []) =>
     net.publicClient.readContract({ address, abi, functionName, args } as never) as Promise<T>
+  /** Sends one transaction, mined at `at` (the clock's next time when omitted). */
+  const tx = async (send: () => Promise<Hex>, at?: bigint) => {
+    await clock.pin(at ?? (await clock.next()))
+    return send()
+  }
+  /**
+   * The time to mine an action at that needs the chain's clock at `notBefore` or later: now if the clock is there,
+   * `notBefore` if the activity may move the clock, otherwise undefined (the action waits for a later step).
+   */
+  const timeFor = async (notBefore: bigint) => {
+    const now = await clock.next()
+    if (now >= notBefore) return now
+    return timeTravel ? notBefore : undefined
+  }
   const minStake = BigInt(net.deployment.params.minStake)
   const providers = o.providers.map(anvilAccount)
   const clients = o.clients.map(anvilAccount)
@@ -73,14 +122,18 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
       [p.address],
     )
   for (const p of providers) if ((await provider(p)).registered) registered.add(p.address)
-  for (const c of clients) await act.fundClient(c, parseEther('1000000'))
+  for (const c of clients) {
+    await tx(() => act.mint(c.address, parseEther('1000000')))
+    await tx(() => act.approve(c, net.addresses.jobMarket, parseEther('1000000')))
+  }
   for (let i = 0; i < 3; i++) {
     const id = keccak256(toHex(`model ${o.seed} ${i}`))
-    await act.registerModel(rnd.pick(clients), id, `ipfs://model-${i}`)
+    const owner = rnd.pick(clients)
+    await tx(() => act.registerModel(owner, id, `ipfs://model-${i}`))
     modelIds.push(id)
   }
-  await act.mint(arbiter.address, parseEther('1000000'))
-  await act.approve(arbiter, net.addresses.rewardPool, parseEther('1000000'))
+  await tx(() => act.mint(arbiter.address, parseEther('1000000')))
+  await tx(() => act.approve(arbiter, net.addresses.rewardPool, parseEther('1000000')))
 
   const eligible = async () => {
     const out: Account[] = []
@@ -95,14 +148,14 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
     if (r < 0.12) {
       const p = rnd.pick(providers)
       const amount = parseEther(String(500 + rnd.int(3000)))
-      await act.mint(p.address, amount)
-      await act.approve(p, net.addresses.staking, amount)
+      await tx(() => act.mint(p.address, amount))
+      await tx(() => act.approve(p, net.addresses.staking, amount))
       if (!registered.has(p.address)) {
-        await act.register(p, `ipfs://provider-${p.address.slice(2, 8)}`)
+        await tx(() => act.register(p, `ipfs://provider-${p.address.slice(2, 8)}`))
         registered.add(p.address)
         count('register')
       }
-      await act.stake(p, amount)
+      await tx(() => act.stake(p, amount))
       count('stake')
     } else if (r < 0.17) {
       const candidates = providers.filter((p) => registered.has(p.address))
@@ -110,7 +163,8 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
       const p = rnd.pick(candidates)
       const info = await provider(p)
       if (info.stake === 0n) continue
-      await act.requestUnstake(p, info.stake / BigInt(2 + rnd.int(4)) + 1n)
+      const amount = info.stake / BigInt(2 + rnd.int(4)) + 1n
+      await tx(() => act.requestUnstake(p, amount))
       count('requestUnstake')
     } else if (r < 0.2) {
       const candidates = providers.filter((p) => registered.has(p.address))
@@ -118,9 +172,10 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
       const p = rnd.pick(candidates)
       const info = await provider(p)
       if (info.pendingUnstake === 0n) continue
-      const now = await act.latestTimestamp()
-      if (info.unlockAt > now) await net.testClient.increaseTime({ seconds: Number(info.unlockAt - now) + 1 })
-      await act.withdraw(p)
+      // ProviderStaking.withdraw: block.timestamp >= unlockAt.
+      const at = await timeFor(info.unlockAt)
+      if (at === undefined) continue
+      await tx(() => act.withdraw(p), at)
       count('withdraw')
     } else if (r < 0.23) {
       const candidates = providers.filter((p) => registered.has(p.address))
@@ -128,13 +183,8 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
       const p = rnd.pick(candidates)
       const info = await provider(p)
       if (info.stake + info.pendingUnstake === 0n) continue
-      await act.slash(
-        arbiter,
-        p.address,
-        parseEther(String(1 + rnd.int(300))),
-        keccak256(toHex(`slash ${step}`)),
-        net.addresses.rewardPool,
-      )
+      const amount = parseEther(String(1 + rnd.int(300)))
+      await tx(() => act.slash(arbiter, p.address, amount, keccak256(toHex(`slash ${step}`)), net.addresses.rewardPool))
       count('slash')
     } else if (r < 0.55) {
       const client = rnd.pick(clients)
@@ -144,8 +194,10 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
       // Most jobs outlive the activity's own clock jumps (7-day unbonding, 1-day epochs) and can complete; a share
       // gets an hour or two, so expiry happens too.
       const ttl = rnd.chance(0.25) ? 3600n + BigInt(rnd.int(3600)) : 30n * 86_400n + BigInt(rnd.int(86_400))
-      const deadline = (await act.latestTimestamp()) + ttl
-      await act.createJob(client, { modelId, kind: rnd.chance(0.2) ? 1 : 0, inputHash, payment, deadline })
+      const kind = rnd.chance(0.2) ? 1 : 0
+      const at = await clock.next()
+      const deadline = at + ttl
+      await tx(() => act.createJob(client, { modelId, kind, inputHash, payment, deadline }), at)
       const id = await read<bigint>(net.addresses.jobMarket, jobMarketAbi, 'jobCount')
       jobs.push({ id, client, modelId, inputHash, payment, deadline })
       count('createJob')
@@ -155,60 +207,71 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
       const j = rnd.pick(jobs)
       const status = await jobStatus(j.id)
       if (status === 0) {
-        const now = await act.latestTimestamp()
+        const at = await clock.next()
         if (rnd.chance(0.1)) {
-          await act.cancelJob(j.client, j.id)
+          await tx(() => act.cancelJob(j.client, j.id), at)
           count('cancelJob')
-        } else if (now >= j.deadline) {
-          await act.expireJob(arbiter, j.id)
+        } else if (at > j.deadline) {
+          // JobMarket.expireJob: block.timestamp > deadline.
+          await tx(() => act.expireJob(arbiter, j.id), at)
           count('expireJob')
-        } else {
+        } else if (at < j.deadline) {
+          // JobMarket.assignJob: block.timestamp < deadline.
           const ps = await eligible()
           if (ps.length === 0) continue
           const p = rnd.pick(ps)
-          await act.assignJob(rnd.chance(0.5) ? p : arbiter, j.id, p.address)
+          const caller = rnd.chance(0.5) ? p : arbiter
+          await tx(() => act.assignJob(caller, j.id, p.address), at)
           count('assignJob')
         }
       } else if (status === 1) {
         const job = await read<{ provider: Address }>(net.addresses.jobMarket, jobMarketAbi, 'getJob', [j.id])
         const p = providers.find((x) => x.address === job.provider) as Account
-        const now = await act.latestTimestamp()
+        const now = await clock.next()
         if (now > j.deadline || (await provider(p)).stake < minStake) {
-          if (now <= j.deadline) await net.testClient.increaseTime({ seconds: Number(j.deadline - now) + 1 })
-          await act.expireJob(arbiter, j.id)
+          // An assigned job its provider can no longer complete (deadline passed or stake gone) is expired.
+          const at = await timeFor(j.deadline + 1n)
+          if (at === undefined) continue
+          await tx(() => act.expireJob(arbiter, j.id), at)
           count('expireJob')
           continue
         }
+        // JobMarket.submitResult: block.timestamp <= deadline and <= expiresAt, issuedAt <= block.timestamp + skew.
         const { receipt, signature } = await act.signedReceipt(p, {
           jobId: j.id,
           requester: j.client.address,
           modelId: j.modelId,
           requestHash: j.inputHash,
           price: j.payment,
+          issuedAt: now,
+          expiresAt: now + 3600n,
           nonce: BigInt(step) * 1_000_003n + j.id,
         })
-        await act.submitResult(rnd.chance(0.5) ? p : j.client, receipt, signature)
+        const relayer = rnd.chance(0.5) ? p : j.client
+        await tx(() => act.submitResult(relayer, receipt, signature), now)
         count('submitResult')
       } else if (status === 2 && rnd.chance(0.15)) {
-        await act.disputeJob(arbiter, j.id, keccak256(toHex(`evidence ${step}`)))
+        await tx(() => act.disputeJob(arbiter, j.id, keccak256(toHex(`evidence ${step}`))))
         count('disputeJob')
       } else if (status === 5 && !resolved.has(j.id)) {
         // An upheld dispute leaves the job DISPUTED for good; only the first resolution is valid.
         resolved.add(j.id)
         const atFault = rnd.chance(0.6)
-        await act.resolveDispute(arbiter, j.id, atFault, atFault ? parseEther(String(1 + rnd.int(80))) : 0n)
+        const amount = atFault ? parseEther(String(1 + rnd.int(80))) : 0n
+        await tx(() => act.resolveDispute(arbiter, j.id, atFault, amount))
         count('resolveDispute')
       }
     } else if (r < 0.9) {
-      await act.fundRewards(arbiter, parseEther(String(10 + rnd.int(500))))
+      const amount = parseEther(String(10 + rnd.int(500)))
+      await tx(() => act.fundRewards(arbiter, amount))
       count('fundRewards')
     } else if (r < 0.95) {
       const epoch = await read<bigint>(net.addresses.rewardPool, rewardPoolAbi, 'currentEpoch')
       const e = await read<{ startedAt: bigint }>(net.addresses.rewardPool, rewardPoolAbi, 'getEpoch', [epoch])
-      const endsAt = e.startedAt + BigInt(net.deployment.params.epochDuration)
-      const now = await act.latestTimestamp()
-      if (now < endsAt) await net.testClient.increaseTime({ seconds: Number(endsAt - now) + 1 })
-      await act.finalizeEpoch(arbiter)
+      // RewardPool.finalizeEpoch: block.timestamp >= startedAt + epochDuration.
+      const at = await timeFor(e.startedAt + BigInt(net.deployment.params.epochDuration))
+      if (at === undefined) continue
+      await tx(() => act.finalizeEpoch(arbiter), at)
       count('finalizeEpoch')
     } else {
       const epoch = await read<bigint>(net.addresses.rewardPool, rewardPoolAbi, 'currentEpoch')
@@ -217,7 +280,7 @@ export async function runActivity(net: LocalNetwork, o: ActivityOptions): Promis
       for (const p of providers) {
         const owed = await read<bigint>(net.addresses.rewardPool, rewardPoolAbi, 'pendingReward', [e, p.address])
         if (owed > 0n) {
-          await act.claim(p, e)
+          await tx(() => act.claim(p, e))
           count('claim')
           break
         }

@@ -8,10 +8,12 @@ import {
   createPublicClient,
   createTestClient,
   createWalletClient,
+  custom,
   decodeErrorResult,
   defineChain,
   type Hex,
   http,
+  isHex,
   keccak256,
   type PublicClient,
   parseEther,
@@ -78,7 +80,9 @@ export function connectLocalNetwork({ anvil, deployment }: { anvil: Anvil; deplo
     anvil,
     chain,
     deployment,
-    publicClient: createPublicClient({ chain, transport, pollingInterval: 20 }),
+    // No cached block number: viem keeps one for cacheTime (by default the polling interval), so a test asking for
+    // the head right after a receipt could get a block from before that transaction.
+    publicClient: createPublicClient({ chain, transport, pollingInterval: 20, cacheTime: 0 }),
     testClient: createTestClient({ chain, transport, mode: 'anvil' }),
     domain: receiptDomain({ chainId: anvil.chainId, jobMarket: c.JobMarket.address }),
     accounts,
@@ -122,6 +126,43 @@ export async function revertOf(call: Promise<unknown>): Promise<Revert> {
     throw error
   }
   throw new Error('expected the call to revert, but it succeeded')
+}
+
+/**
+ * The same network with a miner that comes late. Its clock stands still but for explicit moves (evm_increaseTime,
+ * evm_setNextBlockTimestamp through this network's clients), and a transaction sent without a pinned timestamp is
+ * mined `lagSeconds` after its parent block, so whatever was decided or gas estimated against the latest block meets
+ * a later block time, on every transaction rather than by chance. For tests of code that must hold whatever the
+ * block timestamps turn out to be.
+ */
+export async function withLateMiner(net: LocalNetwork, lagSeconds: bigint): Promise<LocalNetwork> {
+  // An interval of 0 keeps anvil's wall clock out of block times, so such a test fails the same way on every run.
+  await net.testClient.setBlockTimestampInterval({ interval: 0 })
+  let pinned = false
+  const pin = async (seconds: bigint) => {
+    const parent = await net.publicClient.getBlock({ blockTag: 'latest' })
+    await net.testClient.setNextBlockTimestamp({ timestamp: parent.timestamp + seconds })
+  }
+  const transport = custom({
+    async request({ method, params }) {
+      if (method === 'evm_setNextBlockTimestamp') pinned = true
+      if (method === 'evm_increaseTime') {
+        // The interval ignores anvil's offset: a move of the clock becomes the next block's time.
+        pinned = true
+        return pin(BigInt((params as [number | Hex])[0]))
+      }
+      if (method === 'eth_sendRawTransaction') {
+        if (!pinned) await pin(lagSeconds)
+        pinned = false
+      }
+      return net.publicClient.request({ method, params } as never)
+    },
+  })
+  return {
+    ...net,
+    testClient: createTestClient({ chain: net.chain, transport, mode: 'anvil' }),
+    wallet: (account) => createWalletClient({ account, chain: net.chain, transport }),
+  }
 }
 
 /** Moves the chain's clock forward and mines a block at the new time. */
@@ -180,31 +221,51 @@ export function reads(net: LocalNetwork) {
   }
 }
 
-/** Sends a transaction and waits for it; throws if it reverted. */
+/** Sends a transaction and waits for it; throws if it reverted, naming why. */
 export async function send(net: LocalNetwork, hash: Promise<Hex>): Promise<Hex> {
   const h = await hash
   const receipt = await net.publicClient.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })
-  if (receipt.status !== 'success') {
-    // Replaying the call on the parent block names the revert (automine: one transaction per block).
-    const tx = await net.publicClient.getTransaction({ hash: h })
-    const reason = await net.publicClient
-      .call({ account: tx.from, to: tx.to, data: tx.input, value: tx.value, blockNumber: receipt.blockNumber - 1n })
-      .then(
-        () => 'the replay succeeds',
-        (error: Error) => {
-          try {
-            const data = (error as { cause?: { data?: Hex } }).cause?.data
-            if (data) {
-              const decoded = decodeErrorResult({ abi: contractErrorsAbi, data })
-              return `${decoded.errorName}(${decoded.args?.join(', ') ?? ''})`
-            }
-          } catch {}
-          return error.message.split('\n')[0]
-        },
-      )
-    throw new Error(`tx ${h} reverted in block ${receipt.blockNumber}: ${reason}`)
-  }
+  if (receipt.status !== 'success')
+    throw new Error(`tx ${h} reverted in block ${receipt.blockNumber}: ${await revertReason(net, receipt)}`)
   return h
+}
+
+/**
+ * Replays a reverted transaction as it ran: on its parent's state (automine: one transaction per block), with the
+ * mined block's number and timestamp and the transaction's gas limit. A replay in the parent block's own context
+ * would pass a call that reverted only because its block came later, and would hide an exhausted gas limit.
+ */
+async function revertReason(net: LocalNetwork, receipt: TransactionReceipt): Promise<string> {
+  const c = net.publicClient
+  const [tx, block] = await Promise.all([
+    c.getTransaction({ hash: receipt.transactionHash }),
+    c.getBlock({ blockNumber: receipt.blockNumber }),
+  ])
+  if (receipt.gasUsed === tx.gas) return `out of gas (used all ${tx.gas})`
+  return c
+    .call({
+      account: tx.from,
+      to: tx.to,
+      data: tx.input,
+      value: tx.value,
+      gas: tx.gas,
+      blockNumber: receipt.blockNumber - 1n,
+      blockOverrides: { number: block.number, time: block.timestamp },
+    })
+    .then(
+      () => `the replay at block ${block.number}'s time ${block.timestamp} succeeds`,
+      (error: Error) => {
+        const raw = error instanceof BaseError ? error.walk((e) => isHex((e as { data?: unknown }).data)) : undefined
+        const data = (raw as { data?: Hex } | null | undefined)?.data
+        if (data && data.length >= 10) {
+          try {
+            const decoded = decodeErrorResult({ abi: contractErrorsAbi, data })
+            return `${decoded.errorName}(${decoded.args?.join(', ') ?? ''}) at block time ${block.timestamp}`
+          } catch {}
+        }
+        return error.message.split('\n')[0] ?? error.message
+      },
+    )
 }
 
 /** High-level actions on a local network, one transaction each, for tests and seeding. */
