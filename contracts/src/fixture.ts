@@ -4,7 +4,6 @@ import {
   type Address,
   BaseError,
   type Chain,
-  ContractFunctionRevertedError,
   createPublicClient,
   createTestClient,
   createWalletClient,
@@ -27,6 +26,9 @@ import { computeTokenAbi, jobMarketAbi, providerStakingAbi, rewardPoolAbi } from
 import { ANVIL_KEYS, type Anvil, type AnvilOptions, startAnvil } from './anvil'
 import { type Deployment, type DeployParams, deployAll } from './deploy'
 import { type ComputeReceipt, type ReceiptDomain, receiptDomain, signReceipt } from './receipts'
+import { contractErrorsAbi, type Revert, revertOfError } from './revert'
+
+export { contractErrorsAbi, type Revert } from './revert'
 
 /** JobMarket.JobStatus as the ABI returns it. */
 export const JobStatus = { OPEN: 0, ASSIGNED: 1, COMPLETED: 2, CANCELLED: 3, EXPIRED: 4, DISPUTED: 5 } as const
@@ -97,18 +99,8 @@ export function connectLocalNetwork({ anvil, deployment }: { anvil: Anvil; deplo
   }
 }
 
-/** Every custom error of the four contracts: a call into JobMarket can revert with ProviderStaking's or the token's. */
-export const contractErrorsAbi = [...computeTokenAbi, ...providerStakingAbi, ...jobMarketAbi, ...rewardPoolAbi].filter(
-  (item) => item.type === 'error',
-)
-
 /** The four ABIs in one, for decoding any log of the deployment with parseEventLogs. */
 export const allContractsAbi = [...computeTokenAbi, ...providerStakingAbi, ...jobMarketAbi, ...rewardPoolAbi] as const
-
-export interface Revert {
-  errorName: string
-  args: readonly unknown[]
-}
 
 /**
  * Awaits a contract call that should revert and returns the custom error it reverted with, as viem decoded it.
@@ -119,10 +111,8 @@ export async function revertOf(call: Promise<unknown>): Promise<Revert> {
   try {
     await call
   } catch (error) {
-    const reverted = error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError)
-    if (reverted instanceof ContractFunctionRevertedError && reverted.data) {
-      return { errorName: reverted.data.errorName, args: reverted.data.args ?? [] }
-    }
+    const reverted = revertOfError(error)
+    if (reverted) return reverted
     throw error
   }
   throw new Error('expected the call to revert, but it succeeded')

@@ -96,6 +96,28 @@ describe('the worker process', () => {
     expect(worker.output()).toContain('stopped')
   })
 
+  it("drains the task in flight when Ctrl-C's SIGINT is followed by its supervisor's SIGTERM", async () => {
+    gateway = await startTestGateway()
+    const [model] = await loadModelDirectory({ dir: fileURLToPath(new URL('../models', import.meta.url)) })
+    // A long batch wait keeps the task in the worker while the signals arrive.
+    const worker = startWorkerProcess(['--gateway', gateway.url, '--max-batch', '64', '--max-wait-ms', '3000'])
+    child = worker.proc
+    const connection = await gateway.connection(0, 30_000)
+    expect((await connection.check).valid, worker.output()).toBe(true)
+    const result = inferOn(connection, 'in-flight', model?.entry.id as `0x${string}`)
+    // The worker handles frames in order: its pong says it has taken the task.
+    await new Promise<void>((resolve) => {
+      connection.ws.once('pong', () => resolve())
+      connection.ws.ping()
+    })
+
+    worker.proc.kill('SIGINT')
+    worker.proc.kill('SIGTERM')
+    expect((await result).requestId).toBe('in-flight')
+    expect(await worker.exited, worker.output()).toBe(0)
+    expect(worker.output()).not.toContain('second signal')
+  })
+
   it('exits with status 2 and names the option when the configuration is invalid', async () => {
     const worker = startWorkerProcess(['--gateway', 'http://example.com'])
     child = worker.proc

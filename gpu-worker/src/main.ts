@@ -61,14 +61,17 @@ async function main(): Promise<number> {
   client.start()
 
   return new Promise<number>((resolve) => {
-    let stopping = false
+    let stopping: NodeJS.Signals | undefined
     const shutdown = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      // Ctrl-C twice forces the exit. A different signal during the drain is the same request from elsewhere (the
+      // terminal's SIGINT to the group, then the supervisor's SIGTERM): the drain goes on, bounded by its grace.
+      if (stopping === signal) {
         log.warn('second signal; exiting now', { signal })
         resolve(1)
         return
       }
-      stopping = true
+      if (stopping) return
+      stopping = signal
       log.info('shutting down', { signal, graceMs: config.shutdownGraceMs })
       void client
         .stop({ graceMs: config.shutdownGraceMs })

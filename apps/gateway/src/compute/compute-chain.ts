@@ -1,5 +1,6 @@
 import { jobMarketAbi, providerStakingAbi } from '@computegraph/contracts/abis'
 import type { ComputeReceipt } from '@computegraph/contracts/receipts'
+import { formatRevert, type Revert, replayRevert, revertOfError } from '@computegraph/contracts/revert'
 import {
   type Address,
   createPublicClient,
@@ -9,7 +10,25 @@ import {
   type PublicClient,
   type WalletClient,
 } from 'viem'
+import { NonRetryableError, RetryableError } from '../common/errors'
 import type { ComputeIdentity } from './compute-identity'
+
+/** The contract refused the transaction (in the gas estimate, or mined and reverted): sending it again cannot help. */
+export class TransactionRevertedError extends NonRetryableError {
+  override name = 'TransactionRevertedError'
+  constructor(
+    readonly action: string,
+    readonly revert: Revert,
+    options?: ErrorOptions,
+  ) {
+    super(`${action} reverted: ${formatRevert(revert)}`, options)
+  }
+}
+
+/** The transaction did not get through (RPC down, timeout, nonce race): the same call may succeed later. */
+export class TransactionFailedError extends RetryableError {
+  override name = 'TransactionFailedError'
+}
 
 // ProviderStaking.slash takes what there is (stake, then pending unstake) up to the amount asked.
 const EVERYTHING = 2n ** 255n
@@ -36,11 +55,32 @@ export class ComputeChain {
     return this.identity.account.address
   }
 
-  private send(write: () => Promise<Hex>): Promise<Hex> {
+  /** Sends one transaction after the previous one settled, and classifies its failure by whether a retry can help. */
+  private send(action: string, write: () => Promise<Hex>): Promise<Hex> {
     const next = this.queue.then(async () => {
-      const hash = await write()
-      const receipt = await this.client.waitForTransactionReceipt({ hash, pollingInterval: 50 })
-      if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`)
+      let hash: Hex
+      try {
+        hash = await write()
+      } catch (error) {
+        // viem estimates gas before sending, so a call the contract refuses fails here with its decoded revert.
+        const revert = revertOfError(error)
+        if (revert) throw new TransactionRevertedError(action, revert, { cause: error })
+        throw new TransactionFailedError(`${action}: ${(error as Error).message.split('\n')[0]}`, { cause: error })
+      }
+      const receipt = await this.client.waitForTransactionReceipt({ hash, pollingInterval: 50 }).catch((error) => {
+        throw new TransactionFailedError(
+          `${action}: no receipt for ${hash}: ${(error as Error).message.split('\n')[0]}`,
+          {
+            cause: error,
+          },
+        )
+      })
+      if (receipt.status !== 'success') {
+        const revert = await replayRevert({ client: this.client, hash, blockNumber: receipt.blockNumber }).catch(
+          () => undefined,
+        )
+        throw new TransactionRevertedError(action, revert ?? { errorName: 'Error', args: [`${hash} reverted`] })
+      }
       return hash
     })
     this.queue = next.catch(() => {})
@@ -52,7 +92,7 @@ export class ComputeChain {
   }
 
   assignJob({ jobId, provider }: { jobId: bigint; provider: Address }): Promise<Hex> {
-    return this.send(() =>
+    return this.send(`assignJob(${jobId})`, () =>
       this.wallet.writeContract({
         chain: null,
         account: this.identity.account,
@@ -65,7 +105,7 @@ export class ComputeChain {
   }
 
   submitResult({ receipt, signature }: { receipt: ComputeReceipt; signature: Hex }): Promise<Hex> {
-    return this.send(() =>
+    return this.send(`submitResult(job ${receipt.jobId})`, () =>
       this.wallet.writeContract({
         chain: null,
         account: this.identity.account,
@@ -79,7 +119,7 @@ export class ComputeChain {
 
   /** Slashes `amount` (0: everything it has) from a provider, citing the evidence hash; to the reward pool. */
   slash({ provider, amount, evidenceHash }: { provider: Address; amount: bigint; evidenceHash: Hex }): Promise<Hex> {
-    return this.send(() =>
+    return this.send(`slash(${provider})`, () =>
       this.wallet.writeContract({
         chain: null,
         account: this.identity.account,
@@ -94,7 +134,7 @@ export class ComputeChain {
   /** Disputes a completed on-chain job and upholds it: the provider is slashed and the client refunded. */
   async disputeJob({ jobId, amount, evidenceHash }: { jobId: bigint; amount: bigint; evidenceHash: Hex }) {
     const address = this.contracts.JobMarket.address
-    await this.send(() =>
+    await this.send(`disputeJob(${jobId})`, () =>
       this.wallet.writeContract({
         chain: null,
         account: this.identity.account,
@@ -104,7 +144,7 @@ export class ComputeChain {
         args: [jobId, evidenceHash],
       }),
     )
-    return this.send(() =>
+    return this.send(`resolveDispute(${jobId})`, () =>
       this.wallet.writeContract({
         chain: null,
         account: this.identity.account,

@@ -28,6 +28,11 @@ export interface JobToSubmit {
   jobId: bigint
   status: 'OPEN' | 'ASSIGNED'
   assignedTo: Address | null
+  /** The indexed job's terms now: a reset or reorganised chain can hold another job under the same id. */
+  client: Address
+  modelId: `0x${string}`
+  inputHash: `0x${string}`
+  payment: bigint
   worker: Address
   result: unknown
 }
@@ -234,22 +239,41 @@ export class ComputeRepository {
       id: string
       status: string
       provider: string | null
+      client: string
+      model: string
+      input_hash: string
+      payment: string
       worker: string
       result: unknown
     }>(sql`
-      select j.id, j.status, j.provider, r.worker, r.result
+      select j.id, j.status, j.provider, j.client, j.model, j.input_hash, j.payment::text, r.worker, r.result
       from ${computeRequestTable} r
       join ${jobTable} j on j.block_to is null and r.id = 'job-' || j.id
-      where r.status = 'completed' and r.id like 'job-%' and j.status in ('OPEN', 'ASSIGNED')
+      where r.status = 'completed' and r.id like 'job-%' and r.error is null and j.status in ('OPEN', 'ASSIGNED')
       order by r.updated_at
       limit ${limit}`)
     return rows.map((r) => ({
       jobId: BigInt(r.id),
       status: r.status as 'OPEN' | 'ASSIGNED',
       assignedTo: r.provider as Address | null,
+      client: r.client as Address,
+      modelId: r.model as `0x${string}`,
+      inputHash: r.input_hash as `0x${string}`,
+      payment: BigInt(r.payment),
       worker: r.worker as Address,
       result: r.result,
     }))
+  }
+
+  /**
+   * Records why a computed job's receipt was not (and will not be) submitted: the request keeps its result and
+   * receipt, and leaves the submission queue for good.
+   */
+  async recordSubmissionFailure({ id, error }: { id: string; error: { reason: string; message: string } }) {
+    await this.db
+      .update(computeRequestTable)
+      .set({ error, updatedAt: new Date() })
+      .where(and(eq(computeRequestTable.id, id), eq(computeRequestTable.status, 'completed')))
   }
 
   /** Completed training jobs: the models they produced, registered again at start. */

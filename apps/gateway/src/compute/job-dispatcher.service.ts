@@ -1,16 +1,21 @@
-import { receiptFromJson } from '@computegraph/contracts/receipts'
+import { type ComputeReceipt, receiptFromJson } from '@computegraph/contracts/receipts'
 import { tensorFromWire } from '@computegraph/gpu-worker/protocol'
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common'
 import { type Hex, isAddressEqual } from 'viem'
+import { backoffMs, RetryableError } from '../common/errors'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
 import { ComputeRepository, type JobToSubmit, type OpenJob } from './compute.repository'
+import { TransactionRevertedError } from './compute-chain'
 import { COMPUTE_CHAIN, type ComputeChainRef } from './compute-chain.provider'
 import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
 import { type InferenceOutcome, InferenceService, type StoredInference } from './inference.service'
 
 // Jobs taken per poll: bounds the burst one poll sends to the workers.
 const JOBS_PER_POLL = 20
+// A submission that failed in transit (RPC down, nonce race) is retried with backoff from 1 s to a minute; after this
+// many attempts (several minutes) it is given up and recorded, so an unreachable chain costs a bounded effort.
+const SUBMIT_ATTEMPTS = 8
 
 /**
  * Closes the on-chain loop: an OPEN inference job (indexed) whose request body was uploaded to the gateway is
@@ -26,6 +31,10 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
   private readonly inFlight = new Set<string>()
   /** Jobs whose uploaded body cannot serve them: said once, not on every poll. */
   private readonly refused = new Set<bigint>()
+  /** Submissions that failed in transit: how often, and not before when to try again. */
+  private readonly submitRetries = new Map<bigint, { attempts: number; notBefore: number }>()
+  /** Jobs submitted by this process that the index still shows open (it lags the chain by its finality depth). */
+  private readonly submitted = new Set<bigint>()
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -59,8 +68,13 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
     if (this.polling) return
     this.polling = true
     try {
-      for (const job of await this.repository.jobsToSubmit({ limit: JOBS_PER_POLL }))
+      const toSubmit = await this.repository.jobsToSubmit({ limit: JOBS_PER_POLL })
+      const listed = new Set(toSubmit.map((job) => job.jobId))
+      for (const id of this.submitted) if (!listed.has(id)) this.submitted.delete(id)
+      for (const job of toSubmit) {
+        if (this.submitted.has(job.jobId) || Date.now() < (this.submitRetries.get(job.jobId)?.notBefore ?? 0)) continue
         this.launch(`submit-${job.jobId}`, () => this.submit(job))
+      }
       const now = BigInt(Math.floor(Date.now() / 1000))
       for (const job of await this.repository.openJobs({ now, limit: JOBS_PER_POLL }))
         this.launch(`run-${job.jobId}`, () => this.run(job))
@@ -105,21 +119,63 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
     if (outcome) this.logger.log(`job ${job.jobId}: computed by ${outcome.worker.provider}; submitting`)
   }
 
+  /**
+   * Assigns (if still open) and submits one computed job. A transaction the contract refuses is decided at once, with
+   * its revert, and recorded; one that did not get through is retried on a later poll, a bounded number of times.
+   */
   private async submit(job: JobToSubmit): Promise<void> {
     const chain = this.chain.current
     if (!chain) return
     const outcome = job.result as InferenceOutcome
     const receipt = receiptFromJson(outcome.receipt.receipt)
-    if (job.status === 'OPEN') await chain.assignJob({ jobId: job.jobId, provider: receipt.worker })
-    else if (job.assignedTo && !isAddressEqual(job.assignedTo, receipt.worker)) {
-      this.logger.warn(
-        `job ${job.jobId} is assigned to ${job.assignedTo}, but ${receipt.worker} computed it; not submitted`,
-      )
-      return
+    const changed = changedTerm(job, receipt)
+    if (changed) {
+      // Assigning it would hand another client's job to this worker, and the receipt could never be accepted.
+      return this.giveUp(job.jobId, {
+        reason: 'JOB_CHANGED',
+        message: `the chain's job ${job.jobId} is not the one computed (its ${changed} differs: the chain was reset or reorganised)`,
+      })
     }
-    const tx = await chain.submitResult({ receipt, signature: outcome.receipt.signature as Hex })
-    this.logger.log(`job ${job.jobId}: receipt submitted in ${tx}`)
+    if (job.status === 'ASSIGNED' && job.assignedTo && !isAddressEqual(job.assignedTo, receipt.worker)) {
+      return this.giveUp(job.jobId, {
+        reason: 'SUBMISSION_REFUSED',
+        message: `assigned to ${job.assignedTo}, but ${receipt.worker} computed it`,
+      })
+    }
+    try {
+      if (job.status === 'OPEN') await chain.assignJob({ jobId: job.jobId, provider: receipt.worker })
+      const tx = await chain.submitResult({ receipt, signature: outcome.receipt.signature as Hex })
+      this.submitRetries.delete(job.jobId)
+      this.submitted.add(job.jobId)
+      this.logger.log(`job ${job.jobId}: receipt submitted in ${tx}`)
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0] ?? ''
+      const attempts = (this.submitRetries.get(job.jobId)?.attempts ?? 0) + 1
+      if (error instanceof RetryableError && attempts < SUBMIT_ATTEMPTS) {
+        const notBefore = Date.now() + 1_000 + backoffMs({ attempt: attempts, baseMs: 1_000, capMs: 60_000 })
+        this.submitRetries.set(job.jobId, { attempts, notBefore })
+        this.logger.warn(`job ${job.jobId}: submission attempt ${attempts} failed, will retry: ${message}`)
+        return
+      }
+      this.submitRetries.delete(job.jobId)
+      const reason = error instanceof TransactionRevertedError ? 'SUBMISSION_REVERTED' : 'SUBMISSION_FAILED'
+      return this.giveUp(job.jobId, { reason, message: attempts > 1 ? `${message} (${attempts} attempts)` : message })
+    }
   }
+
+  private async giveUp(jobId: bigint, error: { reason: string; message: string }): Promise<void> {
+    this.logger.warn(`job ${jobId}: not submitted, given up: ${error.message}`)
+    await this.repository.recordSubmissionFailure({ id: `job-${jobId}`, error })
+  }
+}
+
+/** The first of the job's terms that the computed receipt does not match (JobMarket's ReceiptMismatch rule). */
+function changedTerm(job: JobToSubmit, receipt: ComputeReceipt): string | undefined {
+  if (!isAddressEqual(receipt.requester, job.client)) return 'client'
+  if (receipt.modelId.toLowerCase() !== job.modelId.toLowerCase()) return 'model'
+  if (receipt.requestHash.toLowerCase() !== job.inputHash.toLowerCase()) return 'input hash'
+  if (receipt.price !== job.payment) return 'payment'
+  return undefined
 }
 
 /** The uploaded request of a job, if it is for the job's model (the job's inputHash already matched its hash). */

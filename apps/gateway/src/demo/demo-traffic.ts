@@ -67,13 +67,42 @@ export function startDemoTraffic({
     }
   }
 
+  // On-chain jobs are posted between two activity steps, never during one: the activity learns a new job's id by
+  // reading jobCount after its createJob, and a job created by anyone in between would be taken for its own (it then
+  // tried to complete a job assigned to a demo worker it has no key for, and crashed on `undefined.address`).
+  const client = anvilAccount(JOB_CLIENT)
+  let nextJobAt = Date.now() + jobMs
+  const postJob = async () => {
+    const act = actions(net)
+    const model = rnd.chance(0.5) ? 'price-direction-logistic' : 'volatility-mlp'
+    const upload = await post('/v1/jobs/inputs', { model, input: [features(rnd)] })
+    if (upload.status !== 201) throw new Error(`POST /v1/jobs/inputs answered ${upload.status}`)
+    const { inputHash, modelId } = upload.body as { inputHash: `0x${string}`; modelId: `0x${string}` }
+    await act.registerModel(client, modelId, `computegraph://${model}`).catch(() => {})
+    const now = await act.latestTimestamp()
+    await act.createJob(client, {
+      modelId,
+      inputHash,
+      payment: parseEther(String(1 + rnd.int(5))),
+      deadline: now + 86_400n,
+    })
+  }
+
   const chain = loop('chain activity', async () => {
+    await actions(net).fundClient(client, parseEther('100000'))
     await runActivity(net, {
       seed: Math.floor(rnd.next() * 2 ** 31),
       steps: Number.MAX_SAFE_INTEGER,
       providers: DEMO_PROVIDERS,
       clients: DEMO_CLIENTS,
-      onStep: () => pace(stepMs),
+      onStep: async () => {
+        await pace(stepMs)
+        if (Date.now() < nextJobAt) return
+        nextJobAt = Date.now() + jobMs
+        await postJob().catch((error: Error) => {
+          if (!signal.aborted) logger.warn(`demo traffic (on-chain jobs): ${error.message.split('\n')[0]}`)
+        })
+      },
     })
   })
 
@@ -86,31 +115,10 @@ export function startDemoTraffic({
     await pace(botMs)
   })
 
-  const jobs = loop('on-chain jobs', async () => {
-    const act = actions(net)
-    const client = anvilAccount(JOB_CLIENT)
-    await act.fundClient(client, parseEther('100000'))
-    for (;;) {
-      await pace(jobMs)
-      const model = rnd.chance(0.5) ? 'price-direction-logistic' : 'volatility-mlp'
-      const upload = await post('/v1/jobs/inputs', { model, input: [features(rnd)] })
-      if (upload.status !== 201) throw new Error(`POST /v1/jobs/inputs answered ${upload.status}`)
-      const { inputHash, modelId } = upload.body as { inputHash: `0x${string}`; modelId: `0x${string}` }
-      await act.registerModel(client, modelId, `computegraph://${model}`).catch(() => {})
-      const now = await act.latestTimestamp()
-      await act.createJob(client, {
-        modelId,
-        inputHash,
-        payment: parseEther(String(1 + rnd.int(5))),
-        deadline: now + 86_400n,
-      })
-    }
-  })
-
   return {
     async stop() {
       controller.abort()
-      await Promise.all([chain, bots, jobs])
+      await Promise.all([chain, bots])
     },
   }
 }
