@@ -95,7 +95,8 @@ describe('the dashboard, in headless Chromium against a running demo', () => {
     }
     await buildDashboard()
     net = await startLocalNetwork()
-    // Several hours of block time, so the hourly charts have many buckets and the daily ones more than one.
+    // Several hours of block time, so the hourly charts have many buckets and the daily ones more than one. The
+    // chain's clock then runs that far ahead of the wall clocks the worker signs receipts with, as the demo's did.
     const log = await runActivity(net, {
       seed: 11,
       steps: 90,
@@ -114,7 +115,13 @@ describe('the dashboard, in headless Chromium against a running demo', () => {
     worker = spawn(
       process.execPath,
       ['--import', 'tsx', WORKER_MAIN, '--gateway', `${origin.replace(/^http/, 'ws')}/workers`],
-      { cwd: ROOT, env: { ...process.env, WORKER_PRIVATE_KEY: ANVIL_KEYS[9] }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: ROOT,
+        // JobMarket compares a receipt's expiresAt with block time, which the activity put days ahead of the wall
+        // clock the worker signs with: its receipts must outlive that gap to be paid.
+        env: { ...process.env, WORKER_PRIVATE_KEY: ANVIL_KEYS[9], WORKER_RECEIPT_TTL: String(30 * 86_400) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     )
     worker.stdout?.on('data', (d) => {
       workerOutput += d
@@ -301,6 +308,34 @@ describe('the dashboard, in headless Chromium against a running demo', () => {
     await mkdir(path.dirname(SCREENSHOT), { recursive: true })
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
   })
+
+  it('marks a job the gateway computed "verified", with the chain’s clock hours ahead of the worker’s', async () => {
+    const act = actions(net)
+    const wall = BigInt(Math.floor(Date.now() / 1000))
+    expect((await act.latestTimestamp()) - wall).toBeGreaterThan(3_600n)
+    const upload = await fetch(`${origin}/v1/jobs/inputs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'price-direction-logistic', input: [[0.1, -0.4, 1.2, 0.9, 1.1, 0.8, -0.3, 45]] }),
+    })
+    expect(upload.status).toBe(201)
+    const { inputHash, modelId } = (await upload.json()) as { inputHash: Hex; modelId: Hex }
+    // The activity may have registered the model already.
+    await act.registerModel(client(), modelId, 'computegraph://price-direction-logistic').catch(() => {})
+    await act.createJob(client(), {
+      modelId,
+      inputHash,
+      payment: parseEther('3'),
+      deadline: (await act.latestTimestamp()) + 86_400n,
+    })
+    const id = String(await jobCount(net))
+    // The gateway assigns the job to its worker, which computes it; the gateway submits the receipt and holds it.
+    const row = page.locator(`#jobs-body tr[data-job-id="${id}"]`)
+    await expect.poll(() => row.getAttribute('data-status'), WAIT).toBe('COMPLETED')
+    const verdict = row.locator('td[data-verdict]')
+    await expect.poll(() => verdict.getAttribute('data-verdict'), WAIT).toBe('valid')
+    expect(await verdict.textContent()).toBe('verified')
+  }, 180_000)
 
   it('runs without script errors, and its only failed request is the probe for receipt verification', () => {
     expect(pageErrors).toEqual([])

@@ -66,6 +66,7 @@ export const attestationTypes = {
     { name: 'verification', type: 'uint8' },
     { name: 'evidenceHash', type: 'bytes32' },
     { name: 'attestedAt', type: 'uint64' },
+    { name: 'blockNumber', type: 'uint64' },
   ],
 } as const
 
@@ -89,7 +90,13 @@ export interface Attestation {
   receiptDigest: Hex
   verification: VerificationMode
   evidenceHash: Hex
+  /** The gateway's wall clock, unix seconds: the clock the receipt's issuedAt and expiresAt use. */
   attestedAt: bigint
+  /**
+   * The gateway's indexed head when it attested: the block the worker's stake is checked at. A block number places the
+   * receipt on the chain without relating the worker's wall clock to block timestamps. 0 when the gateway knew none.
+   */
+  blockNumber: bigint
 }
 
 /** keccak256 over exact bytes: how request, output and model ids are formed. */

@@ -41,13 +41,14 @@ const receipt: ComputeReceipt = {
 
 // Pinned: any change to the type, field order or domain changes these and breaks every signed receipt out there.
 const GOLDEN_RECEIPT_DIGEST = '0x88becb74565247b9538bcb80577e4ec6a0490ae67255897f5f48367eecb350b2'
-const GOLDEN_ATTESTATION_DIGEST = '0xb6bee7296d8f00e38e071e4df364b806eec112e71eb8bc75faf847cfe1684a1c'
+const GOLDEN_ATTESTATION_DIGEST = '0x50a91903ccb15e5e7ccd3609bc331be8ac4edf1ceed3050078f43aaf39fac22b'
 
 const attestation: Attestation = {
   receiptDigest: GOLDEN_RECEIPT_DIGEST,
   verification: Verification.REEXECUTED_MATCH,
   evidenceHash: '0x5555555555555555555555555555555555555555555555555555555555555555',
   attestedAt: 1_700_000_100n,
+  blockNumber: 1234n,
 }
 
 /** Every field changed to some other valid value of its type. */
@@ -212,6 +213,7 @@ describe('Attestation signatures', () => {
     ['verification', { verification: Verification.SIGNATURE_ONLY }],
     ['evidenceHash', { evidenceHash: GOLDEN_RECEIPT_DIGEST }],
     ['attestedAt', { attestedAt: 1_700_000_101n }],
+    ['blockNumber', { blockNumber: 1235n }],
   ] as const)('rejects an attestation whose %s was changed after signing', async (_, change) => {
     const signature = await signAttestation({ account: gateway, domain, attestation })
     const changed = { ...attestation, ...change }

@@ -39,10 +39,12 @@ describe('receipt verification in the jobs table', () => {
     expect(g.asked).toHaveLength(1)
   })
 
-  it('verifies held bundles as of completion and marks receipts only JobMarket checked', async () => {
+  it('verifies held bundles as of when the gateway attested them (wall clock), and marks receipts only JobMarket checked', async () => {
+    // completedAt (a block timestamp) is hours away from the receipt's wall-clock times on a dev chain: not used.
+    const bundle = '{"receipt":{"issuedAt":"1690000000"},"attestation":{"attestation":{"attestedAt":"1690000001"}}}'
     const g = gateway((query, variables) => {
-      if (query.includes('receipt(digest')) return { r0: '{"bundle":1}', r1: null }
-      expect(variables).toEqual({ b0: '{"bundle":1}', t0: '1700000100' })
+      if (query.includes('receipt(digest')) return { r0: bundle, r1: null }
+      expect(variables).toEqual({ b0: bundle, t0: '1690000001' })
       return { v0: { valid: true, signer: '0xp1', verification: 'REEXECUTED_MATCH', checks: [] } }
     })
     const verifier = new ReceiptVerifier(() => {}, g.request)

@@ -81,10 +81,9 @@ export class ReceiptVerifier {
     })
     if (held.length === 0) return
     const variables: Record<string, unknown> = {}
-    held.forEach(({ job, bundle }, i) => {
+    held.forEach(({ bundle }, i) => {
       variables[`b${i}`] = bundle
-      // Judged as of completion: a receipt that was valid when JobMarket paid it stays valid after it expires.
-      variables[`t${i}`] = job.completedAt
+      variables[`t${i}`] = handedOutAt(bundle)
     })
     try {
       const result = await this.request<Record<string, ReceiptVerification>>(VERIFY_RECEIPTS(held.length), variables)
@@ -111,6 +110,24 @@ export class ReceiptVerifier {
         })
       }
     }
+  }
+}
+
+/**
+ * When the gateway handed the receipt out: its attestation's time, else the receipt's issuedAt. A receipt valid then
+ * stays valid after it expires. Both are wall-clock seconds, the clock of the receipt's expiry; a job's completedAt is
+ * a block timestamp, the chain's clock, which may run hours apart from it.
+ */
+export function handedOutAt(bundle: string): string | null {
+  try {
+    const b = JSON.parse(bundle) as {
+      receipt?: { issuedAt?: unknown }
+      attestation?: { attestation?: { attestedAt?: unknown } }
+    }
+    const at = b.attestation?.attestation?.attestedAt ?? b.receipt?.issuedAt
+    return typeof at === 'string' && /^[0-9]{1,19}$/.test(at) ? at : null
+  } catch {
+    return null
   }
 }
 

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
 import { jsonBody, rateLimit } from '../graphql/http-guards'
+import { IndexerModule } from '../indexer/indexer.module'
 import { ComputeController } from './compute.controller'
 import { COMPUTE_SCHEMA, computeSchema } from './compute.graphql'
 import { ComputeRepository } from './compute.repository'
@@ -21,7 +22,7 @@ import { WorkerPool } from './worker-pool'
 
 /** Routing inference and training to staked workers: admission, selection, the queue, receipts, spot checks. */
 @Module({
-  imports: [VerificationModule],
+  imports: [VerificationModule, IndexerModule],
   controllers: [ComputeController],
   providers: [
     { provide: COMPUTE_IDENTITY, inject: [CONFIG], useFactory: (config: Config) => loadComputeIdentity(config) },

@@ -7,6 +7,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { type Address, getAddress, type Hex } from 'viem'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
+import { IndexerService } from '../indexer/indexer.service'
 import {
   NoWorkerForModelError,
   reasonOf,
@@ -18,7 +19,7 @@ import { ComputeRepository, type ComputeRequestRow } from './compute.repository'
 import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
 import { type InferRequest, parseInferRequest } from './infer-input'
 import { ModelCatalog } from './model-catalog'
-import { attest, type ResultBundle, resultBundle } from './result-bundle'
+import { attest, attestationBlock, type ResultBundle, resultBundle } from './result-bundle'
 import { checkInferenceResult } from './result-check'
 import { clampDeadlineMs, Router } from './router'
 import { SPOT_CHECKER, type SpotChecker } from './spot-check'
@@ -77,6 +78,7 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(SPOT_CHECKER) private readonly spotChecker: SpotChecker,
     @Inject(ReceiptRepository) private readonly receipts: ReceiptRepository,
+    @Inject(IndexerService) private readonly indexer: IndexerService,
   ) {
     this.router = new Router(pool, config.compute)
   }
@@ -237,7 +239,12 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
         signature: result.signature,
         request: { modelId: body.modelId, input, parameters: body.parameters },
         output: result.output,
-        attestation: await attest({ identity, receipt: checked, verification: Verification.SIGNATURE_ONLY }),
+        attestation: await attest({
+          identity,
+          receipt: checked,
+          verification: Verification.SIGNATURE_ONLY,
+          blockNumber: attestationBlock(this.indexer),
+        }),
       })
       // The receipt store is the replay check's memory: a worker reusing a nonce is refused, not believed.
       const recorded = await this.receipts.record(bundle.bundle)

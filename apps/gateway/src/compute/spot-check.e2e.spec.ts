@@ -45,7 +45,7 @@ interface Stored {
   receipt: {
     receipt: unknown
     attestation: {
-      attestation: { receiptDigest: Hex; verification: number; evidenceHash: Hex; attestedAt: string }
+      attestation: { receiptDigest: Hex; verification: number; evidenceHash: Hex; attestedAt: string; blockNumber: string }
       signature: Hex
       gateway: Address
     }
@@ -177,7 +177,12 @@ describe('spot checks of a worker that returns wrong outputs for a share of requ
       expect(
         await verifyAttestationSignature({
           domain,
-          attestation: { ...attestation, verification: expected, attestedAt: BigInt(attestation.attestedAt) },
+          attestation: {
+            ...attestation,
+            verification: expected,
+            attestedAt: BigInt(attestation.attestedAt),
+            blockNumber: BigInt(attestation.blockNumber),
+          },
           signature,
           gateway,
         }),

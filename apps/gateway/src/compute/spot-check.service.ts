@@ -5,12 +5,13 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { getAddress, type Hex } from 'viem'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
+import { IndexerService } from '../indexer/indexer.service'
 import { ComputeRepository } from './compute.repository'
 import { COMPUTE_CHAIN, type ComputeChainRef } from './compute-chain.provider'
 import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
 import type { InferenceOutcome } from './inference.service'
 import { ModelCatalog } from './model-catalog'
-import { attest } from './result-bundle'
+import { attest, attestationBlock } from './result-bundle'
 import { checkInferenceResult } from './result-check'
 import { clampDeadlineMs, Router } from './router'
 import { compareOutputs, faultyByReferee, Referee, type SpotChecker, spotCheckEvidence } from './spot-check'
@@ -68,6 +69,7 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
     @Inject(ComputeRepository) private readonly repository: ComputeRepository,
     @Inject(WorkerPool) pool: WorkerPool,
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
+    @Inject(IndexerService) private readonly indexer: IndexerService,
   ) {
     this.router = new Router(pool, config.compute)
     this.referee = new Referee((id) => catalog.modelBytes(id))
@@ -169,7 +171,13 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
         tolerance: model.tolerance,
         match: true,
       })
-      const attestation = await attest({ identity, receipt, verification: Verification.REEXECUTED_MATCH, evidence })
+      const attestation = await attest({
+        identity,
+        receipt,
+        verification: Verification.REEXECUTED_MATCH,
+        evidence,
+        blockNumber: attestationBlock(this.indexer),
+      })
       return this.record(requestId, withAttestation(outcome, attestation), {
         status: 'matched',
         checker: getAddress(second.worker.provider),
@@ -202,7 +210,13 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
     // only the checker was wrong, the original output stands and its attestation claims no more than before.
     const originalFaulty = !referee || faulty.includes(worker)
     const attestation = originalFaulty
-      ? await attest({ identity, receipt, verification: Verification.DISPUTED, evidence })
+      ? await attest({
+          identity,
+          receipt,
+          verification: Verification.DISPUTED,
+          evidence,
+          blockNumber: attestationBlock(this.indexer),
+        })
       : undefined
     this.logger.warn(
       `request ${requestId}: outputs of ${worker.provider} and ${second.worker.provider} disagree at element ` +

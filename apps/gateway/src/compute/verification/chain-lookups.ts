@@ -9,12 +9,12 @@ export class ChainMismatchError extends NonRetryableError {
   override name = 'ChainMismatchError'
 }
 
-export const CHAIN_SOURCE = 'the chain at its latest block'
+export const CHAIN_SOURCE = 'the chain'
 
 /**
  * Lookups over an RPC alone, for verifying without a gateway database: the signer's registration and stake from
- * ProviderStaking at the latest block (a plain RPC node cannot read the state at issuedAt, so the report says which
- * block was read). No receipt store and no indexed jobs: replay and job checks are skipped.
+ * ProviderStaking at the block asked for (the node must still hold that block's state, as anvil and archive nodes
+ * do), or at its latest block. No receipt store and no indexed jobs: replay and job checks are skipped.
  */
 export async function chainLookups({
   rpcUrl,
@@ -30,9 +30,10 @@ export async function chainLookups({
   }
   const staking = deployment.contracts.ProviderStaking.address
   return {
-    stakeAt: async ({ provider }) => {
-      const block = await client.getBlock()
-      const at = { blockNumber: block.number }
+    stakeAt: async ({ provider, block }) => {
+      const latest = await client.getBlockNumber()
+      if (block !== undefined && block > latest) return null
+      const at = { blockNumber: block ?? latest }
       const [p, minStake] = await Promise.all([
         client.readContract({
           ...at,
@@ -47,7 +48,7 @@ export async function chainLookups({
         registered: p.registered,
         stake: p.stake,
         minStake,
-        block: { number: block.number, timestamp: block.timestamp },
+        block: { number: at.blockNumber },
         source: CHAIN_SOURCE,
       }
     },

@@ -15,39 +15,38 @@ export class IndexedStateRepository {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
   /**
-   * The provider's entity version and the Network's minStake at the newest indexed block whose timestamp is at most
-   * `timestamp`. Every block where a provider's stake changed has an event, so it is in the `block` table; the
-   * versions live at that block are the state the chain had then. Null when no block that early is indexed.
+   * The provider's entity version and the Network's minStake live at `block` (at the indexed head without one): the
+   * state the chain had then. Entities are versioned by block range, so any block up to the head can be read. Null
+   * when that block is not indexed yet, or nothing is.
    */
   async stakeAt({
     chainId,
     provider,
-    timestamp,
+    block,
   }: {
     chainId: number
     provider: Address
-    timestamp: bigint
+    block?: bigint
   }): Promise<StakeAt | null> {
-    const ts = (timestamp > INT8_MAX ? INT8_MAX : timestamp).toString()
+    const wanted = block === undefined || block > INT8_MAX ? null : block.toString()
     const rows = await this.run(sql`
       with b as (
-        select number, timestamp from block where chain_id = ${chainId} and timestamp <= ${ts}::int8
-        order by timestamp desc, number desc limit 1
+        select coalesce(${wanted}::int8, block_number) as number from sync_state
+        where chain_id = ${chainId} and coalesce(${wanted}::int8, block_number) <= block_number
       )
-      select b.number::text as number, b.timestamp::text as timestamp, p.stake::text as stake,
-        n.min_stake::text as min_stake
+      select b.number::text as number, p.stake::text as stake, n.min_stake::text as min_stake
       from b
       left join provider p on p.id = ${provider.toLowerCase()} and p.block_from <= b.number
         and (p.block_to is null or p.block_to > b.number)
       left join network n on n.id = ${NETWORK_ID} and n.block_from <= b.number
         and (n.block_to is null or n.block_to > b.number)`)
     const r = rows[0]
-    if (!r) return null
+    if (!r || (block !== undefined && wanted === null)) return null
     return {
       registered: r.stake !== null,
       stake: BigInt((r.stake as string | null) ?? 0),
       minStake: r.min_stake === null ? null : BigInt(r.min_stake as string),
-      block: { number: BigInt(r.number as string), timestamp: BigInt(r.timestamp as string) },
+      block: { number: BigInt(r.number as string) },
       source: 'the indexed state',
     }
   }

@@ -22,7 +22,7 @@ import { NonRetryableError } from '../../common/errors'
  *
  *   { version: 1, domain: {name, version, chainId, verifyingContract}, receipt: receiptToJson(receipt), signature,
  *     request?: {modelId, input: tensor, parameters?}, output?: tensor,
- *     attestation?: {attestation: {receiptDigest, verification, evidenceHash, attestedAt}, signature, gateway,
+ *     attestation?: {attestation: {receiptDigest, verification, evidenceHash, attestedAt, blockNumber}, signature, gateway,
  *                    evidence?} }
  *
  * Tensors are the worker protocol's {dtype: 'float32', shape, dataB64}. request and output are the bodies whose
@@ -91,7 +91,13 @@ export interface ReceiptBundleJson {
   request?: { modelId: Hex; input: WireTensor; parameters?: Record<string, string> }
   output?: WireTensor
   attestation?: {
-    attestation: { receiptDigest: Hex; verification: VerificationMode; evidenceHash: Hex; attestedAt: string }
+    attestation: {
+      receiptDigest: Hex
+      verification: VerificationMode
+      evidenceHash: Hex
+      attestedAt: string
+      blockNumber: string
+    }
     signature: Hex
     gateway: Address
     evidence?: AttestationEvidenceJson
@@ -156,6 +162,7 @@ export function receiptBundleToJson(bundle: ReceiptBundle): ReceiptBundleJson {
               verification: attestation.attestation.verification,
               evidenceHash: attestation.attestation.evidenceHash,
               attestedAt: attestation.attestation.attestedAt.toString(),
+              blockNumber: attestation.attestation.blockNumber.toString(),
             },
             signature: attestation.signature,
             gateway: attestation.gateway,
@@ -348,6 +355,7 @@ function parseAttestation(value: unknown, path: string): BundleAttestation {
     'verification',
     'evidenceHash',
     'attestedAt',
+    'blockNumber',
   ])
   const verification = m.value.verification
   if (!(Object.values(Verification) as unknown[]).includes(verification)) {
@@ -364,6 +372,7 @@ function parseAttestation(value: unknown, path: string): BundleAttestation {
       verification: verification as VerificationMode,
       evidenceHash: m.bytes32('evidenceHash'),
       attestedAt: m.uint64('attestedAt'),
+      blockNumber: m.uint64('blockNumber'),
     },
     signature: a.signature('signature'),
     gateway: a.address('gateway'),

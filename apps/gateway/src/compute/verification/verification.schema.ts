@@ -1,4 +1,5 @@
-import type { Hex } from 'viem'
+import { type Address, getAddress, type Hex, isAddress } from 'viem'
+import { BadUserInputError } from '../../graphql/graphql.errors'
 import type { SchemaExtension } from '../../graphql/schema-extension'
 import type { VerificationService } from './verification.service'
 
@@ -37,20 +38,44 @@ type ReceiptVerification {
   signer: Bytes
   "The attested verification mode; null without an attestation"
   verification: ReceiptVerificationMode
+  "The gateway that attested, and whether this verifier trusts it; null without an attestation"
+  attester: ReceiptAttester
   checks: [ReceiptCheck!]!
+}
+
+type ReceiptAttester {
+  address: Bytes!
+  "The deployment's dispatcher or arbiter, or a key given in trustGateways"
+  trusted: Boolean!
 }
 
 extend type Query {
   """
   Verifies a receipt bundle (the JSON the gateway returns with each result, given as a string): hashes, signature,
-  domain, expiry, replay, the on-chain job, the signer's stake at issuedAt, and the attestation with its evidence.
-  \`at\` (unix seconds) gives the verdict as of that time instead of now.
+  domain, expiry, replay, the on-chain job, the attestation (and whether its gateway is trusted) with its evidence,
+  and the signer's stake at the block a trusted attestation names (else at the indexed head).
+  \`at\` (unix seconds, wall clock, the clock of the receipt's issuedAt) gives the verdict as of that time instead of
+  now. \`trustGateways\` adds gateway addresses to trust besides the deployment's dispatcher and arbiter;
+  \`requireAttestation\` fails a bundle that carries no attestation.
   """
-  verifyReceipt(bundle: String!, at: BigInt): ReceiptVerification!
+  verifyReceipt(
+    bundle: String!
+    at: BigInt
+    requireAttestation: Boolean = false
+    trustGateways: [Bytes!]
+  ): ReceiptVerification!
   "The receipt bundle this gateway handed out with that digest, as JSON text; null when it handed out none"
   receipt(digest: Bytes!): String
 }
 `
+
+/** A trustGateways entry: Bytes carries any hex, an address is 20 of them. */
+function gatewayAddress(value: Hex): Address {
+  if (!isAddress(value, { strict: false })) {
+    throw new BadUserInputError(`trustGateways must hold 20-byte addresses, got ${value}`)
+  }
+  return getAddress(value)
+}
 
 /** `verifyReceipt` and `receipt`, resolved by the VerificationService in one line each. */
 export function verificationSchema(service: VerificationService): SchemaExtension {
@@ -59,8 +84,16 @@ export function verificationSchema(service: VerificationService): SchemaExtensio
     resolvers: {
       Query: {
         verifyReceipt: {
-          resolve: async (_: never, args: { bundle: string; at?: string | null }) => {
-            const report = await service.verify({ text: args.bundle, at: args.at ? BigInt(args.at) : undefined })
+          resolve: async (
+            _: never,
+            args: { bundle: string; at?: string | null; requireAttestation?: boolean; trustGateways?: Hex[] | null },
+          ) => {
+            const report = await service.verify({
+              text: args.bundle,
+              at: args.at ? BigInt(args.at) : undefined,
+              trust: (args.trustGateways ?? []).map(gatewayAddress),
+              requireAttestation: args.requireAttestation ?? false,
+            })
             return { ...report, checks: report.checks.map((c) => ({ ...c, status: c.status.toUpperCase() })) }
           },
         },

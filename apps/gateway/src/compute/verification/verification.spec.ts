@@ -14,12 +14,13 @@ import { startTestGateway, type TestGateway } from '../../graphql/testing/gatewa
 import { ReceiptRepository } from './receipt.repository'
 import { type ReceiptBundle, receiptBundleToJson } from './receipt-bundle'
 import { runVerifyCli } from './testing/verify-cli'
-import { resign, startEngine, TestWorker } from './testing/worker-receipts'
+import { attest, resign, startEngine, TestWorker, Verification } from './testing/worker-receipts'
 import type { CheckName } from './verify-receipt'
 
 // Receipts made by the worker's own code, signed by accounts staked on anvil with the compiled contracts, verified
 // by the real gateway (its indexer following the chain) through GraphQL, and by the CLI as its own process, on
-// Postgres and PGlite. The chain's history is laid out so that stake at issuedAt differs from stake now.
+// Postgres and PGlite. The chain's history is laid out so that stake at an attested block differs from stake now,
+// and the chain's clock runs hours ahead of the workers' wall clocks (as the demo's does), or behind them.
 
 interface Case {
   name: string
@@ -29,8 +30,10 @@ interface Case {
   failing: CheckName[]
 }
 
-const VERIFY = `query Verify($bundle: String!, $at: BigInt) {
-  verifyReceipt(bundle: $bundle, at: $at) { valid digest signer verification checks { name status reason } }
+const VERIFY = `query Verify($bundle: String!, $at: BigInt, $require: Boolean) {
+  verifyReceipt(bundle: $bundle, at: $at, requireAttestation: $require) {
+    valid digest signer verification attester { address trusted } checks { name status reason }
+  }
 }`
 
 let net: LocalNetwork
@@ -56,11 +59,19 @@ beforeAll(async () => {
   const { domain } = net
   const worker = (account: Account, clock: bigint, nonceStart?: bigint) =>
     new TestWorker(account, engine, model, { clock, nonceStart })
+  // The workers' wall clock; the chain's runs six hours ahead of it from here on.
+  const wall = await act.latestTimestamp()
+  await advanceTime(net, 6n * 3_600n)
+  const head = () => net.publicClient.getBlockNumber()
+  /** The gateway (the deployment's dispatcher) attests a receipt against a block, as the router does. */
+  const attested = (bundle: ReceiptBundle, blockNumber: bigint, gateway = admin as Account) =>
+    attest({ bundle, gateway, verification: Verification.SIGNATURE_ONLY, blockNumber })
 
   // A, B, C and E staked 5,000 (minimum 1,000); then C and E unbond 4,500 and B is slashed 4,500; then D joins;
   // after the receipts' times, E tops its stake up again.
   for (const p of [a, b, c, e]) await act.onboardProvider(p as Account, parseEther('5000'))
-  const stakedAt = (await act.latestTimestamp()) + 500n
+  const stakedBlock = await head()
+  const stakedAt = wall + 500n
   await advanceTime(net, 1_000n)
   await act.requestUnstake(c as Account, parseEther('4500'))
   await act.requestUnstake(e as Account, parseEther('4500'))
@@ -72,7 +83,8 @@ beforeAll(async () => {
     (admin as Account).address,
   )
   await act.onboardProvider(d as Account, parseEther('5000'))
-  const laterAt = (await act.latestTimestamp()) + 500n
+  const laterBlock = await head()
+  const laterAt = wall + 1_500n
   await advanceTime(net, 1_000n)
   await act.mint((e as Account).address, parseEther('4500'))
   await act.approve(e as Account, net.addresses.staking, parseEther('4500'))
@@ -84,46 +96,54 @@ beforeAll(async () => {
   const add = async (name: string, bundle: ReceiptBundle, failing: CheckName[], when = at(bundle)) =>
     cases.push({ name, bundle, at: when, failing })
 
-  const aStaked = await worker(a as Account, stakedAt).infer({ domain, requester, seed: 1 })
+  const then = (account: Account) => worker(account, stakedAt).infer({ domain, requester })
+  const later = (account: Account) => worker(account, laterAt).infer({ domain, requester })
+  const aBare = await worker(a as Account, stakedAt).infer({ domain, requester, seed: 1 })
+  const aStaked = await attested(aBare, stakedBlock)
   await add('a staked provider', aStaked, [])
   await add(
     'a provider staked then, unbonded below the minimum later',
-    await worker(c as Account, stakedAt).infer({ domain, requester }),
+    await attested(await then(c as Account), stakedBlock),
     [],
   )
   await add(
     'a provider after unbonding below the minimum',
-    await worker(c as Account, laterAt).infer({ domain, requester }),
+    await attested(await later(c as Account), laterBlock),
     ['stake'],
   )
+  await add('a provider staked then, slashed later', await attested(await then(b as Account), stakedBlock), [])
+  await add('a provider after its slash', await attested(await later(b as Account), laterBlock), ['stake'])
   await add(
-    'a provider staked then, slashed later',
-    await worker(b as Account, stakedAt).infer({ domain, requester }),
+    'a provider who registered and staked only after the attested block',
+    await attested(await then(d as Account), stakedBlock),
+    ['stake'],
+  )
+  await add('that provider once staked', await attested(await later(d as Account), laterBlock), [])
+  await add(
+    'a provider below the minimum at the attested block, staked again since',
+    await attested(await later(e as Account), laterBlock),
+    ['stake'],
+  )
+  await add('an address never registered', await attested(await later(stranger as Account), laterBlock), ['stake'])
+  await add(
+    'a receipt issued while the chain’s clock runs hours behind the worker’s',
+    await attested(await worker(a as Account, wall + 12n * 3_600n).infer({ domain, requester, seed: 2 }), laterBlock),
     [],
   )
-  await add('a provider after its slash', await worker(b as Account, laterAt).infer({ domain, requester }), ['stake'])
   await add(
-    'a provider who registered and staked only after issuedAt',
-    await worker(d as Account, stakedAt).infer({ domain, requester }),
-    ['stake'],
+    'an attestation by a key the deployment does not trust',
+    await attested(aBare, stakedBlock, stranger as Account),
+    ['attestation'],
   )
-  await add('that provider once staked', await worker(d as Account, laterAt).infer({ domain, requester }), [])
-  await add(
-    'a provider below the minimum at issuedAt, staked again since',
-    await worker(e as Account, laterAt).infer({ domain, requester }),
-    ['stake'],
-  )
-  await add('an address never registered', await worker(stranger as Account, laterAt).infer({ domain, requester }), [
-    'stake',
-  ])
+  await add('a receipt without attestation, staked now', aBare, [])
   await add(
     'a price changed after signing',
-    { ...aStaked, receipt: { ...aStaked.receipt, price: aStaked.receipt.price * 2n } },
+    { ...aBare, receipt: { ...aBare.receipt, price: aBare.receipt.price * 2n } },
     ['signature'],
   )
-  await add('a receipt re-signed by another key', await resign(aStaked, stranger as Account), ['signature'])
+  await add('a receipt re-signed by another key', await resign(aBare, stranger as Account), ['signature'])
   await add('an expired receipt', aStaked, ['expiry'], aStaked.receipt.expiresAt + 1n)
-  await add('a receipt issued in the future', aStaked, ['expiry'], aStaked.receipt.issuedAt - 301n)
+  await add('a receipt issued in the future', aBare, ['expiry'], aBare.receipt.issuedAt - 301n)
   const elsewhere = receiptDomain({ chainId: 8453, jobMarket: net.addresses.jobMarket })
   await add(
     'a receipt bound to another chain',
@@ -167,6 +187,7 @@ type GraphqlReport = {
   valid: boolean
   digest: string
   signer: string | null
+  attester: { address: string; trusted: boolean } | null
   checks: { name: string; status: string; reason: string }[]
 }
 
@@ -188,13 +209,15 @@ const cliArgs = (c: Case) => [
   c.at.toString(),
 ]
 
-// One case per outcome of the lookups the CLI builds itself (stake at issuedAt, jobs, nonces), and a signature
-// failure: the checks without lookups are the same function either way. Each CLI run is a process start (about
-// 2 s of CPU here), so not all sixteen.
+// One case per outcome of the lookups the CLI builds itself (stake at the attested block, jobs, nonces), of the
+// gateway's trust, and a signature failure: the checks without lookups are the same function either way. Each CLI
+// run is a process start (about 2 s of CPU here), so not all nineteen.
 const CLI_CASES = [
   'a staked provider',
   'a provider after unbonding below the minimum',
-  'a provider below the minimum at issuedAt, staked again since',
+  'a provider below the minimum at the attested block, staked again since',
+  'a receipt issued while the chain’s clock runs hours behind the worker’s',
+  'an attestation by a key the deployment does not trust',
   'a price changed after signing',
   'the receipt a job was paid with',
   'a second receipt for the paid job',
@@ -238,7 +261,7 @@ describe.each(['postgres', 'pglite'] as const)('receipt verification on %s', (ki
   })
 
   it('gives each receipt its verdict, failing exactly the checks its flaw concerns', async () => {
-    expect(cases).toHaveLength(16)
+    expect(cases).toHaveLength(19)
     for (const c of cases) {
       const report = await verifyByGraphql(gateway, c)
       graphql.set(c.name, report)
@@ -252,18 +275,55 @@ describe.each(['postgres', 'pglite'] as const)('receipt verification on %s', (ki
     }
   })
 
-  it('reads the signer’s stake at issuedAt from the indexed history, naming the block', async () => {
+  it('reads the signer’s stake at the block the trusted gateway attested against, naming it', async () => {
     const before = graphql
-      .get('a provider who registered and staked only after issuedAt')
+      .get('a provider who registered and staked only after the attested block')
       ?.checks.find((k) => k.name === 'stake')
     expect(before?.reason).toMatch(
-      /^0x[0-9a-fA-F]{40} was not a registered provider at block \d+ \(timestamp \d+\) of the indexed state$/,
+      /^0x[0-9a-fA-F]{40} was not a registered provider at block \d+ of the indexed state, the block gateway 0x[0-9a-fA-F]{40} attested against \(block numbers, not clocks, place the receipt\)$/,
     )
     const unbonded = graphql.get('a provider after unbonding below the minimum')?.checks.find((k) => k.name === 'stake')
     expect(unbonded?.reason).toContain(`had stake ${parseEther('500')}, below the minimum ${parseEther('1000')}`)
     const then = graphql.get('a provider staked then, slashed later')?.checks.find((k) => k.name === 'stake')
     expect(then?.reason).toContain(`had stake ${parseEther('5000')} ≥ minimum ${parseEther('1000')}`)
-    expect(then?.reason).toContain('the newest block at or before issuedAt')
+    expect(then?.reason).toContain('attested against')
+    const bare = graphql.get('a receipt without attestation, staked now')?.checks.find((k) => k.name === 'stake')
+    expect(bare?.reason).toContain('its newest: no attestation names the block')
+  })
+
+  it('says which gateway attested and whether the deployment trusts it', async () => {
+    const trusted = graphql.get('a staked provider') as GraphqlReport
+    expect(trusted.attester).toEqual({ address: net.deployment.dispatcher, trusted: true })
+    expect(trusted.checks.find((k) => k.name === 'attestation')?.reason).toMatch(
+      new RegExp(`^gateway ${net.deployment.dispatcher}, trusted as the deployment’s dispatcher, attests SIGNATURE_ONLY`),
+    )
+    const stranger = graphql.get('an attestation by a key the deployment does not trust') as GraphqlReport
+    const address = stranger.attester?.address as string
+    expect(stranger.attester).toEqual({ address, trusted: false })
+    expect(stranger.checks.find((k) => k.name === 'attestation')?.reason).toMatch(
+      new RegExp(`^attested by ${address}, which is not a gateway this verifier trusts`),
+    )
+  })
+
+  it('fails a bundle without an attestation when asked to require one', async () => {
+    const c = byName('a receipt without attestation, staked now')
+    const res = await gateway.query<{ verifyReceipt: GraphqlReport }>(VERIFY, {
+      bundle: bundleText(c.bundle),
+      at: c.at.toString(),
+      require: true,
+    })
+    const report = res.body.data?.verifyReceipt as GraphqlReport
+    expect(report.valid).toBe(false)
+    expect(report.checks.filter((k) => k.status === 'FAIL').map((k) => k.name)).toEqual(['attestation'])
+    // The chain as the CLI's source: a PGlite folder stays held by the running gateway.
+    const cli = await runVerifyCli({ args: [...cliArgs(c), '--require-attestation', '--rpc-url', net.anvil.rpcUrl] })
+    expect(cli.code).toBe(1)
+    const checks = JSON.parse(cli.stdout).checks as { name: string; status: string; reason: string }[]
+    expect(checks.find((k) => k.name === 'attestation')).toEqual({
+      ...report.checks.find((k) => k.name === 'attestation'),
+      status: 'fail',
+    })
+    expect(checks.filter((k) => k.status === 'fail').map((k) => k.name)).toEqual(['attestation'])
   })
 
   it('matches an on-chain receipt against its indexed job, and refuses another receipt for a paid job', async () => {
@@ -361,22 +421,47 @@ describe.each(['postgres', 'pglite'] as const)('receipt verification on %s', (ki
 })
 
 describe('the verify-receipt CLI', () => {
-  it('reads stake from the chain at its latest block with --rpc-url, and says so', async () => {
-    const run = (c: Case) =>
-      runVerifyCli({ args: [...cliArgs(c).filter((a) => a !== '--json'), '--rpc-url', net.anvil.rpcUrl] })
-    // Staked then, unbonded below the minimum now: the latest block is all a plain RPC can tell.
-    const unbonded = await run(byName('a provider staked then, unbonded below the minimum later'))
-    expect(unbonded.code).toBe(1)
-    expect(unbonded.stdout).toContain('note    stake read from the chain at its latest block, not at issuedAt')
-    expect(unbonded.stdout).toMatch(
-      /FAIL {2}stake +0x[0-9a-fA-F]{40} had stake 500000000000000000000, below the minimum 1000000000000000000000, at block \d+ \(timestamp \d+\) of the chain at its latest block/,
-    )
-    expect(unbonded.stdout).toMatch(/SKIP {2}replay +no receipt store or indexed jobs/)
-    expect(unbonded.stdout.trim().split('\n').at(-1)).toBe('INVALID: 1 check failed (stake)')
-    const staked = await run(byName('a staked provider'))
-    expect(staked.code).toBe(0)
-    expect(staked.stdout).toMatch(/later than issuedAt \d+: the stake at issuedAt was not read/)
-    expect(staked.stdout.trim().split('\n').at(-1)).toBe('VALID')
+  it('reads stake from the chain at the attested block with --rpc-url, with the verdicts the indexed state gives', async () => {
+    const run = (c: Case) => runVerifyCli({ args: [...cliArgs(c), '--rpc-url', net.anvil.rpcUrl] })
+    const verdicts: Record<string, string[]> = {}
+    for (const name of [
+      'a staked provider',
+      'a provider staked then, unbonded below the minimum later',
+      'a receipt issued while the chain’s clock runs hours behind the worker’s',
+      'a provider who registered and staked only after the attested block',
+      'an attestation by a key the deployment does not trust',
+    ]) {
+      const { code, stdout, stderr } = await run(byName(name))
+      expect(stderr, name).toBe('')
+      const report = JSON.parse(stdout) as { valid: boolean; checks: { name: string; status: string }[] }
+      expect(code, name).toBe(report.valid ? 0 : 1)
+      verdicts[name] = report.checks.filter((k) => k.status === 'fail').map((k) => k.name)
+    }
+    expect(verdicts).toEqual({
+      'a staked provider': [],
+      'a provider staked then, unbonded below the minimum later': [],
+      'a receipt issued while the chain’s clock runs hours behind the worker’s': [],
+      'a provider who registered and staked only after the attested block': ['stake'],
+      'an attestation by a key the deployment does not trust': ['attestation'],
+    })
+    const text = await runVerifyCli({
+      args: [...cliArgs(byName('a staked provider')).filter((a) => a !== '--json'), '--rpc-url', net.anvil.rpcUrl],
+    })
+    expect(text.stdout).toContain('note    stake read from the chain; replay and job checks need the indexed state')
+    expect(text.stdout).toMatch(/gateway +0x[0-9a-fA-F]{40} \(trusted\)/)
+    expect(text.stdout).toMatch(/PASS {2}stake +0x[0-9a-fA-F]{40} had stake \d+ ≥ minimum \d+ at block \d+ of the chain, the block gateway/)
+    expect(text.stdout).toMatch(/SKIP {2}replay +no receipt store or indexed jobs/)
+    expect(text.stdout.trim().split('\n').at(-1)).toBe('VALID')
+  })
+
+  it('trusts a gateway key it is told to with --trust-gateway', async () => {
+    const c = byName('an attestation by a key the deployment does not trust')
+    const stranger = c.bundle.attestation?.gateway as string
+    const { code, stdout } = await runVerifyCli({
+      args: [...cliArgs(c), '--rpc-url', net.anvil.rpcUrl, '--trust-gateway', stranger],
+    })
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout).attester).toEqual({ address: stranger, trusted: true })
   })
 
   it('reads the bundle from stdin with -', async () => {

@@ -1,28 +1,33 @@
 // `npm run verify-receipt -w @computegraph/gateway -- <bundle.json | -> [--json] [--rpc-url URL] [--deployment FILE]
-// [--at SECONDS]`: verifies a receipt bundle offline. Exit 0 valid, 1 invalid, 2 usage or configuration problem.
+// [--at SECONDS] [--trust-gateway ADDRESS]… [--require-attestation]`: verifies a receipt bundle offline. Exit 0 valid, 1 invalid, 2 usage or configuration problem.
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Deployment, readDeployment } from '@computegraph/contracts/deploy'
+import { getAddress, isAddress } from 'viem'
 import { ConfigError, loadConfig } from '../../config/config'
 import { type Database, openDatabase } from '../../db/database'
 import { CHAIN_SOURCE, ChainMismatchError, chainLookups } from './chain-lookups'
 import { IndexedStateRepository } from './indexed-state.repository'
 import { ReceiptRepository } from './receipt.repository'
 import { parseReceiptBundleText, ReceiptBundleError } from './receipt-bundle'
-import { indexedLookups, nowSeconds } from './verification.service'
+import { indexedLookups, nowSeconds, trustedGateways } from './verification.service'
 import { type ReceiptVerification, type VerificationLookups, verifyReceiptBundle } from './verify-receipt'
 
 const USAGE = `usage: verify-receipt <bundle.json | -> [options]
 
-Verifies a receipt bundle: hashes, signature, domain, expiry, replay, the on-chain job, the signer's stake at
-issuedAt, and the gateway's attestation with its evidence. Exit 0 valid, 1 invalid, 2 usage or configuration error.
+Verifies a receipt bundle: hashes, signature, domain, expiry, replay, the on-chain job, the gateway's attestation
+(and whether that gateway is trusted) with its evidence, and the signer's stake at the block a trusted attestation
+names (else at the newest block). Exit 0 valid, 1 invalid, 2 usage or configuration error.
 
-  --deployment FILE  the deployment the receipt must be bound to (or DEPLOYMENT_FILE)
-  --rpc-url URL      read the signer's stake from the chain at its latest block, without a gateway database
-  --at SECONDS       give the verdict as of this unix time instead of now
-  --json             print the report as JSON
+  --deployment FILE        the deployment the receipt must be bound to (or DEPLOYMENT_FILE); its dispatcher and
+                           arbiter are the gateways whose attestations are trusted
+  --rpc-url URL            read the signer's stake from the chain, without a gateway database
+  --at SECONDS             give the verdict as of this unix time (wall clock) instead of now
+  --trust-gateway ADDRESS  also trust attestations by this gateway key (repeatable)
+  --require-attestation    a bundle without a gateway attestation is invalid
+  --json                   print the report as JSON
 
 Without --rpc-url it reads the gateway's indexed state: DATABASE_URL (Postgres), or the PGlite database in
 DATA_DIR (default .data).`
@@ -41,6 +46,8 @@ function options() {
         'rpc-url': { type: 'string' },
         deployment: { type: 'string' },
         at: { type: 'string' },
+        'trust-gateway': { type: 'string', multiple: true, default: [] },
+        'require-attestation': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -66,6 +73,9 @@ function formatReport(report: ReceiptVerification, notes: string[]): string {
   return [
     `receipt ${report.digest}`,
     `signer  ${report.signer ?? '(none recovers)'}${report.verification ? `, attested ${report.verification}` : ''}`,
+    ...(report.attester
+      ? [`gateway ${report.attester.address} (${report.attester.trusted ? 'trusted' : 'not trusted'})`]
+      : []),
     ...notes.map((n) => `note    ${n}`),
     ...report.checks.map(
       (c) => `${{ pass: 'PASS', fail: 'FAIL', skipped: 'SKIP' }[c.status]}  ${c.name.padEnd(width)}  ${c.reason}`,
@@ -90,6 +100,10 @@ async function main(): Promise<number> {
     if (!/^[0-9]{1,19}$/.test(values.at)) throw new UsageError(`--at must be unix seconds, got "${values.at}"`)
     at = BigInt(values.at)
   }
+  const trust = values['trust-gateway'].map((a) => {
+    if (!isAddress(a, { strict: false })) throw new UsageError(`--trust-gateway must be an address, got "${a}"`)
+    return getAddress(a)
+  })
   const config = loadConfig()
   const deploymentFile = values.deployment ? path.resolve(values.deployment) : config.indexer.deploymentFile
   if (!deploymentFile) {
@@ -123,7 +137,7 @@ async function main(): Promise<number> {
       if (error instanceof ChainMismatchError) throw new UsageError(error.message)
       throw new UsageError(`cannot reach --rpc-url ${rpcUrl}: ${error.message.split('\n')[0]}`)
     })
-    notes.push(`stake read from ${CHAIN_SOURCE}, not at issuedAt; replay and job checks need the indexed state`)
+    notes.push(`stake read from ${CHAIN_SOURCE}; replay and job checks need the indexed state`)
   } else {
     if (!config.databaseUrl && !existsSync(path.join(config.dataDir, 'pglite'))) {
       throw new UsageError(
@@ -146,6 +160,8 @@ async function main(): Promise<number> {
       now: at ?? nowSeconds(),
       expected: { chainId: deployment.chainId, verifyingContract: deployment.contracts.JobMarket.address },
       lookups,
+      trustedGateways: trustedGateways({ deployment, extra: trust }),
+      requireAttestation: values['require-attestation'],
     })
     console.log(values.json ? JSON.stringify({ ...report, notes }, null, 2) : formatReport(report, notes))
     return report.valid ? 0 : 1

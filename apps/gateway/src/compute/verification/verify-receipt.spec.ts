@@ -48,7 +48,7 @@ const staked = (stake = 5_000n * 10n ** 18n): StakeAt => ({
   registered: true,
   stake,
   minStake: MIN_STAKE,
-  block: { number: 10n, timestamp: ISSUED_AT - 12n },
+  block: { number: 10n },
   source: 'the test state',
 })
 
@@ -70,8 +70,10 @@ function lookups({
   }
 }
 
+const TRUSTED = [{ address: gatewayKey.address, as: 'the test’s gateway' }]
+
 const verify = (bundle: ReceiptBundle, over: Partial<Parameters<typeof verifyReceiptBundle>[0]> = {}) =>
-  verifyReceiptBundle({ bundle, now: NOW, expected, lookups: lookups(), ...over })
+  verifyReceiptBundle({ bundle, now: NOW, expected, lookups: lookups(), trustedGateways: TRUSTED, ...over })
 
 const failing = (r: ReceiptVerification): CheckName[] => r.checks.filter((c) => c.status === 'fail').map((c) => c.name)
 const check = (r: ReceiptVerification, name: CheckName) => r.checks.find((c) => c.name === name)
@@ -327,7 +329,70 @@ describe('verifyReceiptBundle on replay, jobs and stake', () => {
     expect(check(unknown, 'job')).toMatchObject({ status: 'fail', reason: 'job 9 is not in the indexed state' })
   })
 
-  it('rejects a signer that was not a registered provider at issuedAt', async () => {
+  it('reads the signer’s stake at the block a trusted gateway attested against, whatever its issuedAt', async () => {
+    const asked: (bigint | undefined)[] = []
+    const base = lookups()
+    const recording: VerificationLookups = {
+      ...base,
+      stakeAt: (args) => {
+        asked.push(args.block)
+        return base.stakeAt?.(args) ?? Promise.resolve(null)
+      },
+    }
+    const bundle = await attest({
+      bundle: await worker.infer({ domain, requester }),
+      gateway: gatewayKey,
+      verification: Verification.SIGNATURE_ONLY,
+      blockNumber: 42n,
+    })
+    const report = await verify(bundle, { lookups: recording })
+    expect(asked).toEqual([42n])
+    expect(check(report, 'stake')).toMatchObject({
+      status: 'pass',
+      reason: expect.stringContaining(`the block gateway ${gatewayKey.address} attested against`),
+    })
+  })
+
+  it('reads the signer’s current stake without an attested block, saying issuedAt is not compared with block times', async () => {
+    const asked: (bigint | undefined)[] = []
+    const base = lookups()
+    const report = await verify(await worker.infer({ domain, requester }), {
+      lookups: {
+        ...base,
+        stakeAt: (args) => {
+          asked.push(args.block)
+          return base.stakeAt?.(args) ?? Promise.resolve(null)
+        },
+      },
+    })
+    expect(asked).toEqual([undefined])
+    expect(check(report, 'stake')?.reason).toMatch(
+      /at block 10 of the test state, its newest: no attestation names the block .*\(issuedAt is the worker’s wall clock and is not compared with block timestamps/,
+    )
+  })
+
+  it('does not take the block from an attestation by an untrusted gateway', async () => {
+    const asked: (bigint | undefined)[] = []
+    const base = lookups()
+    const bundle = await attest({
+      bundle: await worker.infer({ domain, requester }),
+      gateway: strangerKey,
+      verification: Verification.SIGNATURE_ONLY,
+      blockNumber: 42n,
+    })
+    await verify(bundle, {
+      lookups: {
+        ...base,
+        stakeAt: (args) => {
+          asked.push(args.block)
+          return base.stakeAt?.(args) ?? Promise.resolve(null)
+        },
+      },
+    })
+    expect(asked).toEqual([undefined])
+  })
+
+  it('rejects a signer that was not a registered provider at the block read', async () => {
     const genuine = await worker.infer({ domain, requester })
     const bundle = await resign(genuine, strangerKey, { ...genuine.receipt, worker: strangerKey.address })
     const report = await verify(bundle)
@@ -335,7 +400,7 @@ describe('verifyReceiptBundle on replay, jobs and stake', () => {
     expect(check(report, 'stake')?.reason).toContain(`${strangerKey.address} was not a registered provider at block 10`)
   })
 
-  it('rejects a signer staked below the minimum at issuedAt', async () => {
+  it('rejects a signer staked below the minimum at the block read', async () => {
     const bundle = await worker.infer({ domain, requester })
     const report = await verify(bundle, {
       lookups: lookups({ stakes: { [workerKey.address]: staked(MIN_STAKE - 1n) } }),
@@ -354,6 +419,44 @@ describe('verifyReceiptBundle on attestations and evidence', () => {
     })
     const report = await verify(bundle)
     expect(report).toMatchObject({ valid: true, verification: 'SIGNATURE_ONLY' })
+  })
+
+  it('rejects an attestation by a gateway the verifier does not trust, naming its address', async () => {
+    const bundle = await attest({
+      bundle: await worker.infer({ domain, requester }),
+      gateway: strangerKey,
+      verification: Verification.SIGNATURE_ONLY,
+    })
+    const report = await verify(bundle)
+    expect(failing(report)).toEqual(['attestation'])
+    expect(check(report, 'attestation')?.reason).toMatch(
+      new RegExp(`^attested by ${strangerKey.address}, which is not a gateway this verifier trusts \\(the test’s gateway ${gatewayKey.address}\\)`),
+    )
+    expect(report.attester).toEqual({ address: strangerKey.address, trusted: false })
+  })
+
+  it('says which trusted gateway attested', async () => {
+    const bundle = await attest({
+      bundle: await worker.infer({ domain, requester }),
+      gateway: gatewayKey,
+      verification: Verification.SIGNATURE_ONLY,
+      blockNumber: 42n,
+    })
+    const report = await verify(bundle)
+    expect(check(report, 'attestation')).toEqual({
+      name: 'attestation',
+      status: 'pass',
+      reason: `gateway ${gatewayKey.address}, trusted as the test’s gateway, attests SIGNATURE_ONLY at ${ISSUED_AT + 1n} (wall clock), against block 42`,
+    })
+    expect(report.attester).toEqual({ address: gatewayKey.address, trusted: true })
+  })
+
+  it('fails a bundle without an attestation when the verifier requires one (a stripped dispute)', async () => {
+    const bare = await worker.infer({ domain, requester })
+    expect(failing(await verify(bare))).toEqual([])
+    const report = await verify(bare, { requireAttestation: true })
+    expect(failing(report)).toEqual(['attestation'])
+    expect(check(report, 'attestation')?.reason).toMatch(/^no gateway attestation, and this verifier requires one/)
   })
 
   it('rejects an attestation signed by another key than the gateway it names', async () => {

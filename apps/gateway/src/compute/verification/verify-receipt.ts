@@ -48,18 +48,26 @@ export interface ReceiptVerification {
   signer: Address | null
   /** What the gateway attests was checked; null without an attestation. */
   verification: VerificationName | null
+  /** Who attested, and whether the verifier trusts that gateway; null without an attestation. */
+  attester: { address: Address; trusted: boolean } | null
   checks: ReceiptCheck[]
 }
 
-/** A provider's standing at the newest block at or before a time. */
+/** A provider's standing at one block. */
 export interface StakeAt {
   registered: boolean
   stake: bigint
   /** ProviderStaking's minimum; null when nothing of the network is known at that block. */
   minStake: bigint | null
-  block: { number: bigint; timestamp: bigint }
-  /** Where it was read, for the report: "the indexed state", "the chain at its latest block". */
+  block: { number: bigint }
+  /** Where it was read, for the report: "the indexed state", "the chain". */
   source: string
+}
+
+/** A gateway whose attestations the verifier accepts, and why (`the deployment's dispatcher`). */
+export interface TrustedGateway {
+  address: Address
+  as: string
 }
 
 /** A job as indexed; addresses and hashes as the chain has them. */
@@ -76,8 +84,11 @@ export interface IndexedJob {
 
 /** What the verifier needs from the chain or the gateway's state; a missing lookup skips its check. */
 export interface VerificationLookups {
-  /** The provider's registration and stake at the newest block whose timestamp is ≤ `timestamp`; null if none. */
-  stakeAt?(args: { provider: Address; timestamp: bigint }): Promise<StakeAt | null>
+  /**
+   * The provider's registration and stake at `block`, or at the newest block known without one; null when that block
+   * is not known (not indexed yet, not on the chain).
+   */
+  stakeAt?(args: { provider: Address; block?: bigint }): Promise<StakeAt | null>
   /** Digests of the receipts already seen with this worker and nonce. */
   receiptsWithNonce?(args: { worker: Address; nonce: bigint }): Promise<Hex[]>
   /** The on-chain job, or null when it is not known. */
@@ -92,6 +103,10 @@ export interface VerifyReceiptArgs {
   expected?: { chainId: number; verifyingContract: Address }
   lookups?: VerificationLookups
   maxClockSkew?: bigint
+  /** Gateways whose attestations count; without a list, who attested is reported but not judged (skipped). */
+  trustedGateways?: readonly TrustedGateway[]
+  /** Fail a bundle without an attestation (a DISPUTED one could otherwise simply be stripped). */
+  requireAttestation?: boolean
 }
 
 const pass = (name: CheckName, reason: string): ReceiptCheck => ({ name, status: 'pass', reason })
@@ -188,7 +203,11 @@ function expiryCheck({ receipt, now, skew }: { receipt: ComputeReceipt; now: big
     )
   }
   if (now > expiresAt) return fail('expiry', `expired at ${expiresAt}, ${now - expiresAt} s before now (${now})`)
-  return pass('expiry', `issued at ${issuedAt}, valid until ${expiresAt} (${expiresAt - now} s left at ${now})`)
+  // issuedAt and expiresAt are the worker's wall clock, so `now` is the verifier's wall clock, never a block time.
+  return pass(
+    'expiry',
+    `issued at ${issuedAt}, valid until ${expiresAt} (${expiresAt - now} s left at ${now}; wall-clock seconds)`,
+  )
 }
 
 async function replayCheck({
@@ -264,39 +283,82 @@ function jobCheck({
   return pass('job', `matches job ${job.id}, ${job.status}: not completed yet`)
 }
 
-function describeStake({ who, at, issuedAt }: { who: Address; at: StakeAt; issuedAt: bigint }) {
-  const where = `block ${at.block.number} (timestamp ${at.block.timestamp}) of ${at.source}`
-  if (!at.registered) return { ok: false, text: `${who} was not a registered provider at ${where}` }
-  if (at.minStake === null) return { ok: false, text: `the minimum stake is unknown at ${where}` }
-  if (at.stake < at.minStake) {
-    return { ok: false, text: `${who} had stake ${at.stake}, below the minimum ${at.minStake}, at ${where}` }
+/**
+ * Where a receipt sits on the chain for the stake check. Receipts carry the worker's wall-clock issuedAt, and a chain's
+ * block timestamps may run hours apart from it, so no timestamp is compared: a trusted attestation names the block
+ * the gateway held when it accepted the receipt; without one, the newest block the verifier knows is read.
+ */
+type StakePoint = { block: bigint; why: string } | { block: undefined; why: string }
+
+function stakePoint({ attestation }: { attestation: AttestationVerdict }): StakePoint {
+  if (attestation.trustedBlock !== null) {
+    return {
+      block: attestation.trustedBlock,
+      why: `the block gateway ${attestation.gateway} attested against (block numbers, not clocks, place the receipt)`,
+    }
   }
-  const when =
-    at.block.timestamp <= issuedAt
-      ? `the newest block at or before issuedAt ${issuedAt}`
-      : `later than issuedAt ${issuedAt}: the stake at issuedAt was not read`
-  return { ok: true, text: `${who} had stake ${at.stake} ≥ minimum ${at.minStake} at ${where}, ${when}` }
+  return {
+    block: undefined,
+    why: `${attestation.noBlock}, so the signer’s current stake is read (issuedAt is the worker’s wall clock and is not compared with block timestamps)`,
+  }
 }
 
 async function stakeOf({
   lookups,
   provider,
-  issuedAt,
+  point,
 }: {
   lookups: VerificationLookups
   provider: Address
-  issuedAt: bigint
+  point: StakePoint
 }): Promise<{ ok: boolean; text: string } | null> {
   if (!lookups.stakeAt) return null
-  const at = await lookups.stakeAt({ provider, timestamp: issuedAt })
-  if (!at) return { ok: false, text: `no indexed block at or before issuedAt ${issuedAt}: ${provider} was not staked` }
-  return describeStake({ who: provider, at, issuedAt })
+  const at = await lookups.stakeAt({ provider, block: point.block })
+  if (!at) {
+    return {
+      ok: false,
+      text:
+        point.block === undefined
+          ? `no block is known yet: ${provider} was not staked`
+          : `block ${point.block}, ${point.why}, is not known yet: ${provider}’s stake there cannot be read`,
+    }
+  }
+  const where = `block ${at.block.number} of ${at.source}, ${point.block === undefined ? `its newest: ${point.why}` : point.why}`
+  if (!at.registered) return { ok: false, text: `${provider} was not a registered provider at ${where}` }
+  if (at.minStake === null) return { ok: false, text: `the minimum stake is unknown at ${where}` }
+  if (at.stake < at.minStake) {
+    return { ok: false, text: `${provider} had stake ${at.stake}, below the minimum ${at.minStake}, at ${where}` }
+  }
+  return { ok: true, text: `${provider} had stake ${at.stake} ≥ minimum ${at.minStake} at ${where}` }
 }
 
-async function stakeCheck({ receipt, lookups }: { receipt: ComputeReceipt; lookups: VerificationLookups }) {
-  const s = await stakeOf({ lookups, provider: receipt.worker, issuedAt: receipt.issuedAt })
+async function stakeCheck({
+  receipt,
+  lookups,
+  point,
+}: {
+  receipt: ComputeReceipt
+  lookups: VerificationLookups
+  point: StakePoint
+}) {
+  const s = await stakeOf({ lookups, provider: receipt.worker, point })
   if (!s) return skip('stake', 'no indexed state or chain to read the signer’s stake from')
   return s.ok ? pass('stake', s.text) : fail('stake', s.text)
+}
+
+/** The attestation check, and what the stake check may take from it. */
+interface AttestationVerdict {
+  check: ReceiptCheck
+  gateway: Address | null
+  trusted: boolean
+  /** The attested block, when the attestation is authentic, by a trusted gateway, and names one. */
+  trustedBlock: bigint | null
+  /** Why no block is taken from the attestation, for the stake check's reason. */
+  noBlock: string
+}
+
+function trustedAs({ gateway, trusted }: { gateway: Address; trusted: readonly TrustedGateway[] }) {
+  return trusted.find((t) => isAddressEqual(t.address, gateway))
 }
 
 async function attestationCheck({
@@ -304,39 +366,90 @@ async function attestationCheck({
   digest,
   now,
   skew,
+  trusted,
+  required,
 }: {
   bundle: ReceiptBundle
   digest: Hex
   now: bigint
   skew: bigint
-}): Promise<ReceiptCheck> {
+  trusted: readonly TrustedGateway[] | undefined
+  required: boolean
+}): Promise<AttestationVerdict> {
   const a = bundle.attestation
-  if (!a) return skip('attestation', 'no gateway attestation: only the worker’s signature vouches for this result')
+  const verdict = (check: ReceiptCheck, noBlock: string, trust = false): AttestationVerdict => ({
+    check,
+    gateway: a?.gateway ?? null,
+    trusted: trust,
+    trustedBlock: null,
+    noBlock,
+  })
+  if (!a) {
+    const check = required
+      ? fail('attestation', 'no gateway attestation, and this verifier requires one (a DISPUTED one may have been removed)')
+      : skip('attestation', 'no gateway attestation: only the worker’s signature vouches for this result')
+    return verdict(check, 'no attestation names the block this receipt was accepted at')
+  }
   const { attestation } = a
+  const unusable = `the attestation by ${a.gateway} is not usable`
   if (attestation.receiptDigest !== digest) {
-    return fail('attestation', `the attestation is for receipt ${attestation.receiptDigest}, this receipt is ${digest}`)
+    return verdict(
+      fail('attestation', `the attestation is for receipt ${attestation.receiptDigest}, this receipt is ${digest}`),
+      unusable,
+    )
   }
   const recovered = await recoverDigestSigner({
     digest: hashAttestation({ domain: bundle.domain, attestation }),
     signature: a.signature,
   })
-  if (!recovered.ok) return fail('attestation', `gateway signature: ${recovered.reason}`)
+  if (!recovered.ok) return verdict(fail('attestation', `gateway signature: ${recovered.reason}`), unusable)
   if (!isAddressEqual(recovered.signer, a.gateway)) {
-    return fail('attestation', `the attestation signature recovers ${recovered.signer}, not the gateway ${a.gateway}`)
+    return verdict(
+      fail('attestation', `the attestation signature recovers ${recovered.signer}, not the gateway ${a.gateway}`),
+      unusable,
+    )
   }
+  // attestedAt and issuedAt are both wall clocks (the gateway's, the worker's), so they may be compared.
   if (attestation.attestedAt + skew < bundle.receipt.issuedAt) {
-    return fail(
-      'attestation',
-      `attested at ${attestation.attestedAt}, before the receipt was issued (${bundle.receipt.issuedAt})`,
+    return verdict(
+      fail(
+        'attestation',
+        `attested at ${attestation.attestedAt}, before the receipt was issued (${bundle.receipt.issuedAt}; wall-clock seconds)`,
+      ),
+      unusable,
     )
   }
   if (attestation.attestedAt > now + skew) {
-    return fail('attestation', `attested in the future: attestedAt ${attestation.attestedAt}, now ${now}`)
+    return verdict(
+      fail('attestation', `attested in the future: attestedAt ${attestation.attestedAt}, now ${now} (wall-clock seconds)`),
+      unusable,
+    )
   }
-  return pass(
-    'attestation',
-    `gateway ${a.gateway} attests ${verificationName(attestation.verification)} at ${attestation.attestedAt}`,
-  )
+  const claim = `${verificationName(attestation.verification)} at ${attestation.attestedAt} (wall clock), against block ${attestation.blockNumber}`
+  if (!trusted) {
+    return verdict(
+      skip('attestation', `gateway ${a.gateway} signed it (${claim}), but no trusted gateways were given to judge it by`),
+      `gateway ${a.gateway} is not known to be trusted`,
+    )
+  }
+  const as = trustedAs({ gateway: a.gateway, trusted })
+  if (!as) {
+    const list = trusted.map((t) => `${t.as} ${t.address}`).join(', ')
+    return verdict(
+      fail(
+        'attestation',
+        `attested by ${a.gateway}, which is not a gateway this verifier trusts (${list || 'none'}): its claim (${claim}) counts for nothing`,
+      ),
+      `gateway ${a.gateway} is not trusted`,
+    )
+  }
+  return {
+    check: pass('attestation', `gateway ${a.gateway}, trusted as ${as.as}, attests ${claim}`),
+    gateway: a.gateway,
+    trusted: true,
+    trustedBlock: attestation.blockNumber === 0n ? null : attestation.blockNumber,
+    noBlock: `gateway ${a.gateway}'s attestation names no block`,
+  }
 }
 
 /** Checks one signed execution given as evidence: signature, same request and model, output bytes. */
@@ -385,10 +498,12 @@ async function evidenceCheck({
   bundle,
   digest,
   lookups,
+  point,
 }: {
   bundle: ReceiptBundle
   digest: Hex
   lookups: VerificationLookups
+  point: StakePoint
 }): Promise<ReceiptCheck> {
   const a = bundle.attestation
   if (!a) return skip('evidence', 'no attestation, so no evidence is claimed')
@@ -416,7 +531,7 @@ async function evidenceCheck({
   if (isAddressEqual(re.receipt.worker, bundle.receipt.worker)) {
     return fail('evidence', `re-executed by the same worker ${re.receipt.worker}: not an independent check`)
   }
-  const reStake = await stakeOf({ lookups, provider: re.receipt.worker, issuedAt: re.receipt.issuedAt })
+  const reStake = await stakeOf({ lookups, provider: re.receipt.worker, point })
   if (reStake && !reStake.ok) return fail('evidence', `the re-executing worker: ${reStake.text}`)
 
   if (evidence.mode === 'REEXECUTED_MATCH') {
@@ -457,7 +572,8 @@ async function evidenceCheck({
 
 /**
  * Verifies a receipt bundle: recomputes the hashes, recovers the signer, checks domain, expiry, replay, the on-chain
- * job, the signer's stake at issuedAt and the gateway's attestation with its evidence. Never throws for a bad receipt:
+ * job, the gateway's attestation (signature, and whether that gateway is trusted) with its evidence, and the signer's
+ * stake at the block a trusted attestation names (else at the newest block known). Never throws for a bad receipt:
  * every problem is a failed check with its reason.
  */
 export async function verifyReceiptBundle({
@@ -466,18 +582,28 @@ export async function verifyReceiptBundle({
   expected,
   lookups = {},
   maxClockSkew = MAX_CLOCK_SKEW_SECONDS,
+  trustedGateways,
+  requireAttestation = false,
 }: VerifyReceiptArgs): Promise<ReceiptVerification> {
   await keccakReady
   const { receipt } = bundle
   const digest = receiptDigest({ domain: bundle.domain, receipt })
   const jobPromise = receipt.jobId !== 0n && lookups.job ? lookups.job({ jobId: receipt.jobId }) : undefined
   const job = await jobPromise
-  const [signature, replay, stake, attestation, evidence] = await Promise.all([
+  const attestation = await attestationCheck({
+    bundle,
+    digest,
+    now,
+    skew: maxClockSkew,
+    trusted: trustedGateways,
+    required: requireAttestation,
+  })
+  const point = stakePoint({ attestation })
+  const [signature, replay, stake, evidence] = await Promise.all([
     signatureCheck({ digest, receipt, signature: bundle.signature }),
     replayCheck({ digest, receipt, lookups, job }),
-    stakeCheck({ receipt, lookups }),
-    attestationCheck({ bundle, digest, now, skew: maxClockSkew }),
-    evidenceCheck({ bundle, digest, lookups }),
+    stakeCheck({ receipt, lookups, point }),
+    evidenceCheck({ bundle, digest, lookups, point }),
   ])
   const checks: ReceiptCheck[] = [
     requestHashCheck({ bundle }),
@@ -488,7 +614,7 @@ export async function verifyReceiptBundle({
     replay,
     jobCheck({ receipt, lookups, job }),
     stake,
-    attestation,
+    attestation.check,
     evidence,
   ]
   return {
@@ -496,6 +622,7 @@ export async function verifyReceiptBundle({
     digest,
     signer: signature.signer,
     verification: bundle.attestation ? verificationName(bundle.attestation.attestation.verification) : null,
+    attester: attestation.gateway ? { address: attestation.gateway, trusted: attestation.trusted } : null,
     checks,
   }
 }

@@ -112,25 +112,31 @@ export async function resign(bundle: ReceiptBundle, account: Account, receipt: C
   return { ...bundle, receipt, signature: await signReceipt({ account, domain: bundle.domain, receipt }) }
 }
 
-/** Adds the gateway's attestation over `bundle`'s receipt, with the evidence hashed as the router hashes it. */
+/**
+ * Adds the gateway's attestation over `bundle`'s receipt, with the evidence hashed as the router hashes it, naming
+ * `blockNumber` (the gateway's indexed head; 0: none) as the block the worker's stake is checked at.
+ */
 export async function attest({
   bundle,
   gateway,
   verification,
   evidence,
   attestedAt = bundle.receipt.issuedAt + 1n,
+  blockNumber = 0n,
 }: {
   bundle: ReceiptBundle
   gateway: Account
   verification: VerificationMode
   evidence?: AttestationEvidence
   attestedAt?: bigint
+  blockNumber?: bigint
 }): Promise<ReceiptBundle> {
   const attestation = {
     receiptDigest: hashReceipt({ domain: bundle.domain, receipt: bundle.receipt }),
     verification,
     evidenceHash: evidence ? hashEvidence(evidence) : NO_EVIDENCE_HASH,
     attestedAt,
+    blockNumber,
   }
   const signature = await signAttestation({ account: gateway, domain: bundle.domain, attestation })
   return { ...bundle, attestation: { attestation, signature, gateway: gateway.address, evidence } }
