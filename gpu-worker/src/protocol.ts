@@ -335,7 +335,8 @@ class Fields {
   }
 }
 
-function describe(value: unknown): string {
+/** A value for an error message, bounded whatever the input: no nesting is walked, long strings are cut. */
+export function describe(value: unknown): string {
   if (value === undefined) return 'nothing'
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)
   if (Array.isArray(value)) return `an array of ${value.length}`

@@ -1,7 +1,12 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common'
+import type { IncomingHttpHeaders } from 'node:http'
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common'
+import type { Config } from '../config/config'
+import { CONFIG } from '../config/config.module'
+import { httpStatusOf, restErrorBody } from '../graphql/error-formatter'
 import { isClientError } from '../graphql/graphql.errors'
 import { ComputeService } from './compute.service'
 import type { InferRequest } from './infer-input'
+import { apiKeyOf } from './request-id'
 
 /** The slice of express's response this controller uses. */
 interface Response {
@@ -10,18 +15,25 @@ interface Response {
   setHeader(name: string, value: string): void
 }
 
-const STATUS: Record<string, number> = { BAD_USER_INPUT: 400, NOT_FOUND: 404, RATE_LIMITED: 429, UNAVAILABLE: 503 }
-
 /** Plain HTTP for bots: one round trip for a prediction and its receipt. Errors are `{ error: { code, reason, message } }`. */
 @Controller('v1')
 export class ComputeController {
-  constructor(@Inject(ComputeService) private readonly compute: ComputeService) {}
+  constructor(
+    @Inject(ComputeService) private readonly compute: ComputeService,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
 
   /** Runs an inference; `?wait=false` accepts it and answers 202 with its id, to fetch from /v1/requests/:id. */
   @Post('infer')
-  async infer(@Body() body: InferRequest, @Query('wait') wait: string | undefined, @Res() res: Response) {
+  async infer(
+    @Body() body: InferRequest,
+    @Query('wait') wait: string | undefined,
+    @Headers() headers: IncomingHttpHeaders,
+    @Res() res: Response,
+  ) {
+    const apiKey = apiKeyOf({ headers, apiKeyHeader: this.config.graphql.rateLimit.apiKeyHeader })
     await reply(res, async () => {
-      const outcome = await this.compute.infer(body ?? {}, { wait: wait !== 'false' && wait !== '0' })
+      const outcome = await this.compute.infer(body ?? {}, { wait: wait !== 'false' && wait !== '0', apiKey })
       return { status: outcome.status === 'completed' ? 200 : outcome.status === 'failed' ? 502 : 202, body: outcome }
     })
   }
@@ -58,8 +70,8 @@ async function reply(res: Response, run: () => Promise<{ status: number; body: u
       res.status(500).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } })
       throw error
     }
-    const reason = 'reason' in error ? (error as { reason?: string }).reason : undefined
-    if (error.code === 'RATE_LIMITED' || reason === 'WORKERS_BUSY') res.setHeader('retry-after', '1')
-    res.status(STATUS[error.code] ?? 400).json({ error: { code: error.code, reason, message: error.message } })
+    const body = restErrorBody(error)
+    if (error.code === 'RATE_LIMITED' || body.error.reason === 'WORKERS_BUSY') res.setHeader('retry-after', '1')
+    res.status(httpStatusOf(error)).json(body)
   }
 }

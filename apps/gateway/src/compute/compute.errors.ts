@@ -1,4 +1,4 @@
-import { BadUserInputError, NotFoundError, UnavailableError } from '../graphql/graphql.errors'
+import { BadUserInputError, ConflictError, NotFoundError, UnavailableError } from '../graphql/graphql.errors'
 
 /**
  * Why a compute request was refused or failed, beside the GraphQL code: clients tell "no worker holds this model"
@@ -13,6 +13,7 @@ export type ComputeReason =
   | 'DEADLINE_EXCEEDED'
   | 'WORKER_FAILED'
   | 'UNKNOWN_REQUEST'
+  | 'REQUEST_ID_REUSED'
 
 /** The request itself is wrong: a tensor of the wrong shape, NaN inputs, a bad address. */
 export class InvalidComputeInputError extends BadUserInputError {
@@ -28,6 +29,12 @@ export class UnknownModelError extends NotFoundError {
 export class UnknownRequestError extends NotFoundError {
   override name = 'UnknownRequestError'
   readonly reason: ComputeReason = 'UNKNOWN_REQUEST'
+}
+
+/** A caller's request id came back with another model, input, parameters or price cap than it first named. */
+export class RequestIdReusedError extends ConflictError {
+  override name = 'RequestIdReusedError'
+  readonly reason: ComputeReason = 'REQUEST_ID_REUSED'
 }
 
 /** The requester's price cap is below every worker that holds the model. */

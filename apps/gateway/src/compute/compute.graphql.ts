@@ -1,4 +1,5 @@
 import { tensorToWire } from '@computegraph/gpu-worker/protocol'
+import type { GraphqlContext } from '../graphql/resolvers'
 import type { SchemaExtension } from '../graphql/schema-extension'
 import type { ComputeService } from './compute.service'
 import type { InferenceOutcome, QueuedOutcome } from './inference.service'
@@ -300,20 +301,21 @@ export function computeSchema({
       },
       Mutation: {
         train: {
-          resolve: async (_: never, args: { input: Record<string, unknown> }) =>
-            toTrainingApi(await training.train(trainingInput(args.input))),
+          resolve: async (_: never, args: { input: Record<string, unknown> }, ctx: GraphqlContext) =>
+            toTrainingApi(await training.train(trainingInput(args.input), { apiKey: ctx.apiKey })),
         },
         infer: {
           resolve: async (
             _: never,
             args: { input: Record<string, unknown> & { parameters?: { key: string; value: string }[] }; wait: boolean },
+            ctx: GraphqlContext,
           ) => {
             const { parameters, ...rest } = args.input
             const request = {
               ...rest,
               parameters: parameters ? Object.fromEntries(parameters.map((p) => [p.key, p.value])) : undefined,
             }
-            return toApi(await compute.infer(request as never, { wait: args.wait }))
+            return toApi(await compute.infer(request as never, { wait: args.wait, apiKey: ctx.apiKey }))
           },
         },
       },

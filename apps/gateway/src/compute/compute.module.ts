@@ -2,7 +2,7 @@ import { Inject, Module } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
-import { jsonBody, rateLimit } from '../graphql/http-guards'
+import { jsonBody, rateLimit, wellFormedPath } from '../graphql/http-guards'
 import { IndexerModule } from '../indexer/indexer.module'
 import { ComputeController } from './compute.controller'
 import { COMPUTE_SCHEMA, computeSchema } from './compute.graphql'
@@ -59,11 +59,17 @@ import { WorkerPool } from './worker-pool'
   ],
 })
 export class ComputeModule {
-  // Body size and rate limits on /v1, installed while the app is built, ahead of the framework's 100 kB body parser
-  // (as on /graphql).
+  // Rate limits, body size and type on /v1, installed while the app is built, ahead of the framework's router and
+  // its 100 kB body parser (as on /graphql), answering in /v1's error shape. JSON only: a form post from another
+  // site's page is refused before it can start a computation.
   constructor(@Inject(HttpAdapterHost) host: HttpAdapterHost, @Inject(CONFIG) config: Config) {
     const { rateLimit: rate } = config.graphql
-    if (rate.perSecond > 0) host.httpAdapter.use('/v1', rateLimit({ config: rate }))
-    host.httpAdapter.use('/v1', jsonBody({ maxBytes: config.compute.maxBodyBytes, setting: 'COMPUTE_MAX_BODY_BYTES' }))
+    const shape = 'rest'
+    host.httpAdapter.use('/v1', wellFormedPath({ shape }))
+    if (rate.perSecond > 0) host.httpAdapter.use('/v1', rateLimit({ config: rate, shape }))
+    host.httpAdapter.use(
+      '/v1',
+      jsonBody({ maxBytes: config.compute.maxBodyBytes, setting: 'COMPUTE_MAX_BODY_BYTES', shape, requireJson: true }),
+    )
   }
 }

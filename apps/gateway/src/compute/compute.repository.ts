@@ -77,7 +77,10 @@ export class ComputeRepository {
     return out
   }
 
-  /** Accepts a request, leased to this process. Returns false when the id exists already (an idempotent retry). */
+  /**
+   * Accepts a request, leased to this process. Returns false when its caller key exists already (the caller sent
+   * this id before) or, for an on-chain job, when the job was taken.
+   */
   async insert(request: NewComputeRequest, leaseMs: number): Promise<boolean> {
     const rows = await this.db
       .insert(computeRequestTable)
@@ -90,6 +93,12 @@ export class ComputeRepository {
       .onConflictDoNothing()
       .returning({ id: computeRequestTable.id })
     return rows.length === 1
+  }
+
+  /** The request a caller sent under its own id (see request-id.ts). */
+  async findByCallerKey(callerKey: string): Promise<ComputeRequestRow | undefined> {
+    const [row] = await this.db.select().from(computeRequestTable).where(eq(computeRequestTable.callerKey, callerKey))
+    return row
   }
 
   async find(id: string): Promise<ComputeRequestRow | undefined> {

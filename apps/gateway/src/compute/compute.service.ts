@@ -1,7 +1,6 @@
 import { hashInferenceRequest } from '@computegraph/gpu-worker/canonical-bytes'
-import { tensorToWire } from '@computegraph/gpu-worker/protocol'
+import { describe as describeValue, tensorToWire } from '@computegraph/gpu-worker/protocol'
 import { Inject, Injectable } from '@nestjs/common'
-import { getAddress } from 'viem'
 import { UnknownModelError } from './compute.errors'
 import { ComputeRepository } from './compute.repository'
 import { type InferRequest, parseInferRequest } from './infer-input'
@@ -41,7 +40,7 @@ export class ComputeService {
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
   ) {}
 
-  infer(request: InferRequest, options: { wait?: boolean } = {}) {
+  infer(request: InferRequest, options: { wait?: boolean; apiKey?: string } = {}) {
     return this.inference.infer(request, options)
   }
 
@@ -54,8 +53,8 @@ export class ComputeService {
    * `JobMarket.createJob(modelId, INFERENCE, inputHash, …)`; the gateway serves the job from it.
    */
   async saveJobInput(request: InferRequest) {
-    const model = this.catalog.resolve(String(request.model ?? ''))
-    if (!model) throw new UnknownModelError(`unknown model ${JSON.stringify(request.model)}`)
+    const model = typeof request.model === 'string' ? this.catalog.resolve(request.model) : undefined
+    if (!model) throw new UnknownModelError(`unknown model ${describeValue(request.model)}`)
     const { tensor, parameters } = parseInferRequest({ request, model })
     const inputHash = hashInferenceRequest({ modelId: model.id, input: tensor, parameters })
     await this.repository.saveInput({
@@ -84,7 +83,8 @@ export class ComputeService {
     const now = Date.now()
     return this.pool.all().map((w) => ({
       id: w.id,
-      provider: getAddress(w.provider),
+      // Lower case, as The Graph's dialect writes addresses over GraphQL: one spelling on every endpoint.
+      provider: w.provider.toLowerCase(),
       device: w.device,
       runtime: `${w.runtime.name}@${w.runtime.version}/${w.runtime.executionProvider}`,
       models: w.modelEntries.map((m) => ({ id: m.id, name: m.name })),

@@ -116,6 +116,13 @@ describe('parseInferRequest', () => {
     expect(refusal({ input: [ROW], parameters: ['x'] })).toBe('parameters must be an object of string values')
   })
 
+  it('refuses a parameter named __proto__ instead of dropping it', () => {
+    const parameters = JSON.parse('{"__proto__": "x", "top.k": "3"}')
+    expect(refusal({ input: [ROW], parameters })).toBe(
+      'parameters.__proto__: __proto__ is a reserved name; use another key',
+    )
+  })
+
   it('checksums the requester and refuses what is not an address', () => {
     const lower = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8'
     expect(parse({ input: [ROW], requester: lower }).requester).toBe('0x70997970C51812dc3A010C7d01b50e0d17dc79C8')
@@ -130,9 +137,22 @@ describe('parseInferRequest', () => {
     )
     for (const bad of [5, '-1', '01', '1.5', '0x10']) {
       expect(refusal({ input: [ROW], maxPricePerUnit: bad })).toBe(
-        `maxPricePerUnit must be a non-negative integer as a decimal string, got ${JSON.stringify(bad)}`,
+        `maxPricePerUnit must be an integer from 0 to 2^256-1 as a decimal string, got ${JSON.stringify(bad)}`,
       )
     }
+  })
+
+  it('refuses a price cap above 2^256-1, the largest uint256', () => {
+    const max = (2n ** 256n - 1n).toString()
+    expect(parse({ input: [ROW], maxPricePerUnit: max }).maxPricePerUnit).toBe(2n ** 256n - 1n)
+    expect(refusal({ input: [ROW], maxPricePerUnit: (2n ** 256n).toString() })).toMatch(
+      /^maxPricePerUnit must be an integer from 0 to 2\^256-1 as a decimal string, got "1157920892/,
+    )
+  })
+
+  it('refuses a deeply nested input with a short message instead of overflowing the stack', () => {
+    const nested = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`)
+    expect(refusal({ input: nested })).toBe('input[0][0] must be a finite number, got an array of 1')
   })
 
   it('keeps a client request id of simple characters and refuses others', () => {

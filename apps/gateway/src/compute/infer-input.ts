@@ -1,13 +1,15 @@
 import type { ModelEntry } from '@computegraph/gpu-worker/model-manifest'
-import { tensorFromWire } from '@computegraph/gpu-worker/protocol'
+import { describe as describeValue, tensorFromWire } from '@computegraph/gpu-worker/protocol'
 import { describeShape, type Tensor } from '@computegraph/gpu-worker/tensor'
-import { type Address, getAddress, isAddress, zeroAddress } from 'viem'
+import { type Address, getAddress, isAddress, maxUint256, zeroAddress } from 'viem'
 import { InvalidComputeInputError } from './compute.errors'
 
 /** Rows one request may carry: far above a bot's batch, far below what would stall a worker. */
 export const MAX_ROWS = 10_000
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,128}$/
 const PARAMETER_KEY = /^[A-Za-z0-9_.-]{1,64}$/
+// Names that an object literal treats as its prototype: assigning one would silently drop the parameter.
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 /** An inference request as clients send it, over GraphQL or POST /v1/infer. */
 export interface InferRequest {
@@ -70,7 +72,7 @@ export function parseInferRequest({
       if (row.length !== n) bad(`input[${i}] has ${row.length} values, input[0] has ${n}: rows must be equally long`)
       row.forEach((v: unknown, j: number) => {
         if (typeof v !== 'number' || !Number.isFinite(v)) {
-          bad(`input[${i}][${j}] must be a finite number, got ${JSON.stringify(v) ?? String(v)}`)
+          bad(`input[${i}][${j}] must be a finite number, got ${describeValue(v)}`)
         }
         data[i * n + j] = v as number
       })
@@ -106,22 +108,25 @@ export function parseInferRequest({
       bad('parameters must be an object of string values')
     }
     for (const [k, v] of Object.entries(request.parameters as object)) {
-      if (!PARAMETER_KEY.test(k) || typeof v !== 'string') bad(`parameters.${k} must be a string under a simple key`)
+      if (RESERVED_KEYS.has(k)) bad(`parameters.${k}: ${k} is a reserved name; use another key`)
+      if (!PARAMETER_KEY.test(k) || typeof v !== 'string') {
+        bad(`parameters.${k.length > 64 ? `${k.slice(0, 64)}…` : k} must be a string under a simple key`)
+      }
       parameters[k] = v
     }
   }
   let requester: Address = zeroAddress
   if (request.requester !== undefined && request.requester !== null) {
     if (typeof request.requester !== 'string' || !isAddress(request.requester, { strict: false })) {
-      bad(`requester must be a 0x-prefixed 20-byte address, got ${JSON.stringify(request.requester)}`)
+      bad(`requester must be a 0x-prefixed 20-byte address, got ${describeValue(request.requester)}`)
     }
     requester = getAddress(request.requester as string)
   }
   let maxPricePerUnit: bigint | undefined
   if (request.maxPricePerUnit !== undefined && request.maxPricePerUnit !== null) {
     const v = request.maxPricePerUnit
-    if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(v)) {
-      bad(`maxPricePerUnit must be a non-negative integer as a decimal string, got ${JSON.stringify(v)}`)
+    if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(v) || BigInt(v) > maxUint256) {
+      bad(`maxPricePerUnit must be an integer from 0 to 2^256-1 as a decimal string, got ${describeValue(v)}`)
     }
     maxPricePerUnit = BigInt(v as string)
   }

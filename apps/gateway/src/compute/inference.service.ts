@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import { Verification } from '@computegraph/contracts/receipts'
 import type { ModelEntry } from '@computegraph/gpu-worker/model-manifest'
 import { type InferMessage, type ResultMessage, tensorFromWire, tensorToWire } from '@computegraph/gpu-worker/protocol'
 import type { Tensor } from '@computegraph/gpu-worker/tensor'
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common'
-import { type Address, getAddress, type Hex } from 'viem'
+import type { Address, Hex } from 'viem'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
 import { IndexerService } from '../indexer/indexer.service'
@@ -19,6 +18,7 @@ import { ComputeRepository, type ComputeRequestRow } from './compute.repository'
 import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
 import { type InferRequest, parseInferRequest } from './infer-input'
 import { ModelCatalog } from './model-catalog'
+import { type Caller, callerKey, checkSameRequest, newRequestId, type RequestFields } from './request-id'
 import { attest, attestationBlock, type ResultBundle, resultBundle } from './result-bundle'
 import { checkInferenceResult } from './result-check'
 import { clampDeadlineMs, Router } from './router'
@@ -46,7 +46,8 @@ export interface InferenceOutcome {
   model: { id: Hex; name: string }
   output: { shape: number[]; data: number[] }
   receipt: ResultBundle
-  worker: { id: string; provider: Address; device: string }
+  /** `provider` in lower case, as every endpoint writes addresses. */
+  worker: { id: string; provider: string; device: string }
   attempts: number
   timings: { totalMs: number; workerMs: number }
 }
@@ -102,15 +103,21 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
     return this.identity
   }
 
-  /** Runs a request and waits for its outcome (`wait`), or accepts it and returns its id at once. */
+  /**
+   * Runs a request and waits for its outcome (`wait`), or accepts it and returns its id at once. A caller's own
+   * `requestId` makes retries idempotent within that caller's scope (its `apiKey` and requester); reused for a
+   * different request it is refused with 409.
+   */
   async infer(
     request: InferRequest,
-    { wait = true }: { wait?: boolean } = {},
+    { wait = true, apiKey }: { wait?: boolean; apiKey?: string } = {},
   ): Promise<InferenceOutcome | QueuedOutcome> {
     this.ready
     const model = this.model(request.model)
     const parsed = parseInferRequest({ request, model })
-    const id = parsed.requestId ?? randomUUID()
+    const caller: Caller = { apiKey, requester: parsed.requester }
+    const key = parsed.requestId === undefined ? null : callerKey({ caller, requestId: parsed.requestId })
+    const id = newRequestId()
     const body: StoredInference = {
       modelId: model.id,
       input: tensorToWire(parsed.tensor),
@@ -126,12 +133,27 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
         modelId: model.id,
         requester: parsed.requester,
         maxPrice: parsed.maxPricePerUnit?.toString() ?? null,
+        callerKey: key,
         body,
         expiresAt: new Date(Date.now() + ttl),
       },
       this.config.compute.leaseMs,
     )
-    if (!inserted) return wait ? this.await(id) : this.status(id)
+    if (!inserted) {
+      const first = key === null ? undefined : await this.repository.findByCallerKey(key)
+      if (!first) throw new Error(`request ${id} was not stored and no earlier request holds its caller key`)
+      checkSameRequest({
+        requestId: parsed.requestId as string,
+        stored: requestFields(first),
+        incoming: requestFields({
+          kind: 'inference',
+          modelId: model.id,
+          maxPrice: parsed.maxPricePerUnit?.toString() ?? null,
+          body,
+        }),
+      })
+      return wait ? this.await(first.id) : this.status(first.id)
+    }
     const run = this.start({ id, body, maxPrice: parsed.maxPricePerUnit, deadline: Date.now() + ttl, wait: !wait })
     if (!wait) {
       run.catch(() => {})
@@ -261,7 +283,7 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
         receipt: bundle.json,
         worker: {
           id: worker.id,
-          provider: getAddress(worker.provider),
+          provider: worker.provider.toLowerCase(),
           device: `${worker.device.kind}: ${worker.device.name}`,
         },
         attempts,
@@ -342,5 +364,18 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
 
   decodeOutput(outcome: InferenceOutcome): Tensor {
     return tensorFromWire(outcome.receipt.output, 'output')
+  }
+}
+
+/** What a caller's request id must name the same way each time it is sent. */
+function requestFields(row: Pick<ComputeRequestRow, 'kind' | 'modelId' | 'maxPrice' | 'body'>): RequestFields {
+  if (row.kind !== 'inference') return { kind: row.kind }
+  const body = row.body as StoredInference
+  return {
+    kind: row.kind,
+    model: row.modelId,
+    input: body.input,
+    parameters: body.parameters,
+    maxPricePerUnit: row.maxPrice,
   }
 }

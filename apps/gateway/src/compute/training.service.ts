@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { hashBytes, receiptFromJson, receiptToJson, verifyReceiptSignature } from '@computegraph/contracts/receipts'
 import { hashTrainingRequest } from '@computegraph/gpu-worker/canonical-bytes'
 import { parseModelEntry } from '@computegraph/gpu-worker/model-manifest'
@@ -17,6 +16,7 @@ import { InvalidComputeInputError, reasonOf, UnknownRequestError } from './compu
 import { ComputeRepository, type ComputeRequestRow } from './compute.repository'
 import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
 import { ModelCatalog } from './model-catalog'
+import { callerKey, checkSameRequest, newRequestId } from './request-id'
 import { clampDeadlineMs, InvalidResultError, Router } from './router'
 import { WorkerPool } from './worker-pool'
 
@@ -94,8 +94,11 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
     await this.repository.releaseLeases([...this.running.keys()]).catch(() => {})
   }
 
-  /** Accepts a training job and returns its id; follow it with the `trainingJob` subscription or query. */
-  async train(input: Record<string, unknown>): Promise<TrainingUpdate> {
+  /**
+   * Accepts a training job and returns its id; follow it with the `trainingJob` subscription or query. A caller's
+   * own `requestId` is scoped to that caller (its `apiKey` and requester), as for inference.
+   */
+  async train(input: Record<string, unknown>, { apiKey }: { apiKey?: string } = {}): Promise<TrainingUpdate> {
     const { requester: rawRequester, requestId: rawId, ...task } = input
     let requester: Address = zeroAddress
     if (rawRequester !== undefined && rawRequester !== null) {
@@ -109,7 +112,8 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
     if (rawId !== undefined && rawId !== null && (typeof rawId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(rawId))) {
       throw new InvalidComputeInputError('requestId must be 1 to 128 letters, digits, _ or -')
     }
-    const id = (rawId as string | undefined) ?? randomUUID()
+    const id = newRequestId()
+    const key = typeof rawId === 'string' ? callerKey({ caller: { apiKey, requester }, requestId: rawId }) : null
     const message = this.message({ id, body: { task, requester } })
     const body: StoredTraining = { task: trainingTaskToWire(message.task), requester }
     const inserted = await this.repository.insert(
@@ -118,12 +122,24 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
         kind: 'training',
         modelId: null,
         requester,
+        callerKey: key,
         body,
         expiresAt: new Date(Date.now() + this.config.compute.queuedRequestTtlMs),
       },
       this.config.compute.leaseMs,
     )
-    if (!inserted) return this.status(id)
+    if (!inserted) {
+      const first = key === null ? undefined : await this.repository.findByCallerKey(key)
+      if (!first) throw new Error(`training job ${id} was not stored and no earlier request holds its caller key`)
+      const fields = (row: { kind: string; body: unknown }) =>
+        row.kind === 'training' ? { kind: row.kind, task: (row.body as StoredTraining).task } : { kind: row.kind }
+      checkSameRequest({
+        requestId: rawId as string,
+        stored: fields(first),
+        incoming: fields({ kind: 'training', body }),
+      })
+      return this.status(first.id)
+    }
     this.start(id, message)
     return this.update(id, { status: 'queued' })
   }
@@ -250,7 +266,7 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
           receipt: receiptToJson(receiptFromJson(result.receipt)),
           signature: result.signature,
         },
-        worker: getAddress(worker.provider),
+        worker: worker.provider.toLowerCase(),
       }
       await this.repository.complete({ id, worker: worker.provider.toLowerCase(), result: stored, attempts })
       const last = result.history[result.history.length - 1]
@@ -260,7 +276,7 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
         epochs: task.epochs,
         loss: last?.loss ?? null,
         model: { id: result.model.entry.id, name: result.model.entry.name },
-        worker: getAddress(worker.provider),
+        worker: worker.provider.toLowerCase(),
       })
       this.logger.log(
         `training ${id}: model ${result.model.entry.name} (${result.model.entry.id}) by ${worker.provider}`,

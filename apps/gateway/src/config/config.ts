@@ -56,7 +56,7 @@ export interface GraphqlConfig {
   introspection: boolean
   /** "Did you mean …" hints in validation errors; they reveal the schema, so off in production. */
   suggestions: boolean
-  /** The GraphiQL page on GET /graphql from a browser. */
+  /** The GraphiQL page on GET /graphql from a browser; its scripts come from unpkg.com. */
   graphiql: boolean
   /** Operations one graphql-ws connection may run at once; each holds a queue and a feed listener. */
   maxSubscriptionsPerConnection: number
@@ -232,10 +232,13 @@ export function loadConfig(env: Env = process.env): Config {
       trustProxyHops: int(env, 'GRAPHQL_TRUST_PROXY_HOPS', 0, { max: 10 }),
     },
     statementTimeoutMs: int(env, 'STATEMENT_TIMEOUT_MS', d.statementTimeoutMs, { min: 100 }),
-    // On, as on The Graph's endpoints: client code generators and GraphiQL read the schema this way.
-    introspection: bool(env, 'GRAPHQL_INTROSPECTION', true),
+    // On in development, as on The Graph's endpoints: client code generators read the schema this way. Off in
+    // production, where it maps the whole API for whoever asks; GRAPHQL_INTROSPECTION=1 turns it back on.
+    introspection: bool(env, 'GRAPHQL_INTROSPECTION', !production),
     suggestions: bool(env, 'GRAPHQL_SUGGESTIONS', !production),
-    graphiql: bool(env, 'GRAPHQL_GRAPHIQL', !production),
+    // Off: the page @nestjs/apollo serves loads React and GraphiQL from unpkg.com, so it stays blank offline and
+    // runs third-party scripts on the gateway's origin. GRAPHQL_GRAPHIQL=1 turns it on where that is acceptable.
+    graphiql: bool(env, 'GRAPHQL_GRAPHIQL', false),
     maxSubscriptionsPerConnection: int(
       env,
       'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION',

@@ -75,7 +75,13 @@ export const syncStateTable = pgTable('sync_state', {
 export const computeRequestTable = pgTable(
   'compute_request',
   {
+    /** Assigned by the gateway (128 random bits, or `job-<id>` for an on-chain job): who holds it may read it. */
     id: text('id').primaryKey(),
+    /**
+     * A caller's own request id, scoped to that caller: sha256 over the caller (API key, requester) and the id, so
+     * two callers' ids never meet and one cannot claim or read another's.
+     */
+    callerKey: text('caller_key'),
     kind: text('kind').notNull().$type<'inference' | 'training'>(),
     status: text('status').notNull().$type<'queued' | 'running' | 'completed' | 'failed'>(),
     modelId: text('model_id'),
@@ -99,7 +105,11 @@ export const computeRequestTable = pgTable(
     /** After this the request fails with DEADLINE_EXCEEDED instead of waiting for a worker. */
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('compute_request_pending').on(t.status, t.leaseUntil), index('compute_request_job').on(t.jobId)],
+  (t) => [
+    index('compute_request_pending').on(t.status, t.leaseUntil),
+    index('compute_request_job').on(t.jobId),
+    uniqueIndex('compute_request_caller_key').on(t.callerKey),
+  ],
 )
 
 /**

@@ -15,7 +15,8 @@ function features(rnd: ReturnType<typeof prng>): number[] {
   const r = () => (rnd.next() - 0.5) * 2
   const vol5 = 0.5 + rnd.next() * 1.5
   const vol20 = 0.5 + rnd.next() * 1.5
-  return [r() * 0.5, r() * 1.5, r() * 3, vol5, vol20, vol5 / vol20, r() * 2, 20 + rnd.next() * 60]
+  // rsi_14 is a fraction (0 to 1), as the models were trained on; in percent it drives them far out of range.
+  return [r() * 0.5, r() * 1.5, r() * 3, vol5, vol20, vol5 / vol20, r() * 2, 0.2 + rnd.next() * 0.6]
 }
 
 /**

@@ -7,9 +7,14 @@ export const INTERNAL_MESSAGE = 'Internal server error'
 const HTTP_STATUS: Record<ClientError['code'], number> = {
   BAD_USER_INPUT: 400,
   NOT_FOUND: 404,
+  CONFLICT: 409,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
 }
+
+/** Why, beside the code: compute errors say which of several causes happened (WORKERS_BUSY, PRICE_TOO_LOW…). */
+const reasonOf = (error: ClientError): string | undefined =>
+  'reason' in error && typeof error.reason === 'string' ? error.reason : undefined
 
 // graphql-js's own wording (with its typo) when `parseOptions.maxTokens` stops the parser.
 const TOKEN_LIMIT = /Document contains more th[ae]t (\d+) tokens/
@@ -39,8 +44,8 @@ export function formatGraphqlError(formatted: GraphQLFormattedError, error: unkn
   const original = unwrapResolverError(error)
   if (isClientError(original)) {
     // Compute errors say which of several causes behind one code happened (WORKERS_BUSY, NO_WORKER_FOR_MODEL…).
-    const reason = 'reason' in original && typeof original.reason === 'string' ? { reason: original.reason } : {}
-    return { message: original.message, ...where, extensions: { code: original.code, ...reason } }
+    const reason = reasonOf(original)
+    return { message: original.message, ...where, extensions: { code: original.code, ...(reason ? { reason } : {}) } }
   }
   const cause = error instanceof GraphQLError ? error.originalError : undefined
   if (error instanceof LimitExceededError || cause instanceof LimitExceededError) {
@@ -60,13 +65,31 @@ export function formatGraphqlError(formatted: GraphQLFormattedError, error: unkn
   return { message: formatted.message, ...where, extensions: typeof code === 'string' ? { code } : {} }
 }
 
-/** A client error answered before GraphQL runs (body too large, rate limited): HTTP status and a GraphQL-shaped body. */
+/** The HTTP status of a client error: 400, 404, 409, 429 or 503 by its code. */
+export const httpStatusOf = (error: ClientError): number => HTTP_STATUS[error.code]
+
+/** /v1's error body: `{ error: { code, reason, message } }`. */
+export const restErrorBody = (error: ClientError) => ({
+  error: { code: error.code, reason: reasonOf(error), message: error.message },
+})
+
+/** The two shapes of an error answered over HTTP: GraphQL's `{ errors }` on /graphql, `{ error }` on /v1. */
+export type HttpErrorShape = 'graphql' | 'rest'
+
+/**
+ * A client error answered outside GraphQL's execution (body too large, rate limited, a /v1 request refused): its
+ * HTTP status and a body in the shape of the endpoint that answers, `{ errors: [{ message, extensions }] }` on
+ * /graphql or `{ error: { code, reason, message } }` on /v1.
+ */
 export function httpErrorResponse({
   error,
-  status = HTTP_STATUS[error.code],
+  status = httpStatusOf(error),
+  shape = 'graphql',
 }: {
   error: ClientError
   status?: number
+  shape?: HttpErrorShape
 }) {
+  if (shape === 'rest') return { status, body: restErrorBody(error) }
   return { status, body: { errors: [{ message: error.message, extensions: { code: error.code } }] } }
 }

@@ -291,10 +291,44 @@ describe('bad queries', () => {
     }
   })
 
-  it('answers GET requests for simple queries', async () => {
-    const res = await fetch(`${gw.url}?query=${encodeURIComponent('{ jobs(first: 1) { id } }')}`, { headers: fresh() })
+  it('answers GET requests for simple queries that carry the apollo-require-preflight header', async () => {
+    const res = await fetch(`${gw.url}?query=${encodeURIComponent('{ jobs(first: 1) { id } }')}`, {
+      headers: { ...fresh(), 'apollo-require-preflight': 'true' },
+    })
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ data: { jobs: [] } })
+  })
+})
+
+describe('cross-site requests', () => {
+  const CSRF = /blocked as a potential Cross-Site Request Forgery/
+
+  it('refuses a form post from another site before it runs', async () => {
+    const res = await fetch(gw.url, {
+      method: 'POST',
+      headers: { ...fresh(), 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: new URLSearchParams({ query: '{ _meta { deployment } }' }).toString(),
+    })
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] }
+    expect(body.errors[0]?.message).toMatch(CSRF)
+    expect(body.errors[0]?.extensions.code).toBe('BAD_REQUEST')
+  })
+
+  it('refuses a text/plain post, which a page can send without a preflight', async () => {
+    const res = await fetch(gw.url, {
+      method: 'POST',
+      headers: { ...fresh(), 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ _meta { deployment } }' }),
+    })
+    expect(res.status).toBe(400)
+    expect(JSON.stringify(await res.json())).toMatch(CSRF)
+  })
+
+  it('refuses a GET without the apollo-require-preflight header', async () => {
+    const res = await fetch(`${gw.url}?query=${encodeURIComponent('{ _meta { deployment } }')}`, { headers: fresh() })
+    expect(res.status).toBe(400)
+    expect(JSON.stringify(await res.json())).toMatch(CSRF)
   })
 })
 
@@ -316,6 +350,16 @@ describe('limit configuration', () => {
       suggestions: true,
     })
     expect(loadConfig({ NODE_ENV: 'production' }).graphql).toMatchObject({ suggestions: false, graphiql: false })
+  })
+
+  it('turns introspection off in production unless GRAPHQL_INTROSPECTION turns it on', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).graphql.introspection).toBe(false)
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: '1' }).graphql.introspection).toBe(true)
+  })
+
+  it('serves no GraphiQL page unless asked to, since its scripts would come from a CDN', () => {
+    expect(loadConfig({}).graphql.graphiql).toBe(false)
+    expect(loadConfig({ GRAPHQL_GRAPHIQL: '1' }).graphql.graphiql).toBe(true)
   })
 
   it('fails fast on a bad value, naming the variable', () => {

@@ -13,6 +13,12 @@ export class NotFoundError extends NonRetryableError {
   readonly code = 'NOT_FOUND'
 }
 
+/** The request contradicts an earlier one it names (a request id reused for a different request). */
+export class ConflictError extends NonRetryableError {
+  override name = 'ConflictError'
+  readonly code = 'CONFLICT'
+}
+
 /** The client sent more than its share; it may retry after `retryAfterSeconds`. */
 export class RateLimitedError extends RetryableError {
   override name = 'RateLimitedError'
@@ -31,11 +37,12 @@ export class UnavailableError extends RetryableError {
   readonly code = 'UNAVAILABLE'
 }
 
-export type ClientError = BadUserInputError | NotFoundError | RateLimitedError | UnavailableError
+export type ClientError = BadUserInputError | NotFoundError | ConflictError | RateLimitedError | UnavailableError
 
 export const isClientError = (e: unknown): e is ClientError =>
   e instanceof BadUserInputError ||
   e instanceof NotFoundError ||
+  e instanceof ConflictError ||
   e instanceof RateLimitedError ||
   e instanceof UnavailableError
 

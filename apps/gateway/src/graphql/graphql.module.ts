@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core'
 import { type GqlOptionsFactory, GraphQLModule } from '@nestjs/graphql'
+import { apiKeyOf } from '../compute/request-id'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
 import { loadSchemaModel, SCHEMA_PATH } from '../db/schema-file'
@@ -84,6 +85,7 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
       context: ({ req }: { req: IncomingMessage }): GraphqlContext => ({
         requestId: requestId(req),
         entities: entities(),
+        apiKey: apiKeyOf({ headers: req.headers, apiKeyHeader: limits.rateLimit.apiKeyHeader }),
       }),
       validationRules: [...limitRules(limits), subscriptionsOverWebSocketRule],
       parseOptions: { maxTokens: limits.maxTokens },
@@ -91,8 +93,9 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
       hideSchemaDetailsFromClientErrors: !limits.suggestions,
       graphiql: limits.graphiql,
       includeStacktraceInErrorResponses: false,
-      // Read-only and cookie-less: a cross-site request can neither change state nor borrow credentials.
-      csrfPrevention: false,
+      // `infer` and `train` start paid work: a request a browser sends cross-site without a CORS preflight (a form
+      // post, text/plain, a GET without the apollo-require-preflight header) is refused before it runs.
+      csrfPrevention: true,
       autoTransformHttpErrors: false,
       formatError: formatGraphqlError,
       plugins: [

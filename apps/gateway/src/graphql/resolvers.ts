@@ -10,6 +10,8 @@ import type { SubscriptionFields } from './subscriptions/subscription-resolvers'
 export interface GraphqlContext {
   requestId: string
   entities: EntityQueries
+  /** The API key the request presented, which scopes the compute request ids it chooses. */
+  apiKey?: string
 }
 
 type Resolver = (

@@ -46,6 +46,22 @@ export const subscriptionsOverWebSocketRule: ValidationRule = (context) => ({
   },
 })
 
+/**
+ * A WebSocket carries no CORS check (any page may open one to any host), so nothing that starts work runs over it:
+ * mutations are refused here and served over HTTP, where CSRF prevention applies.
+ */
+export const mutationsOverHttpRule: ValidationRule = (context) => ({
+  OperationDefinition(operation) {
+    if (operation.operation !== 'mutation') return
+    context.reportError(
+      new GraphQLError(
+        'Mutations are served over HTTP (POST with content-type: application/json) on this path, not over WebSocket',
+        { nodes: operation, extensions: { code: 'BAD_USER_INPUT' } },
+      ),
+    )
+  },
+})
+
 // graphql-js's suggestion wording; stripped like Apollo's hideSchemaDetailsFromClientErrors does over HTTP.
 const SUGGESTION = / ?Did you mean(.+?)\?$/
 
@@ -87,6 +103,7 @@ export function startWsServer({ server, path, schema, limits, context, log }: Ws
   const subscriptionRoot = subscriptionType ? new GraphQLSchema({ query: subscriptionType }) : undefined
   const rules = [
     ...specifiedRules,
+    mutationsOverHttpRule,
     ...limitRules(limits),
     ...(limits.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ]
