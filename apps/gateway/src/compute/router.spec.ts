@@ -3,7 +3,7 @@ import type { HelloMessage, InferMessage, ResultMessage, WorkerMessage } from '@
 import { type Hex, zeroAddress } from 'viem'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { WebSocket } from 'ws'
-import type { ComputeConfig } from '../config/config'
+import { type ComputeConfig, WORKER_SOCKET_DEFAULTS } from '../config/config'
 import {
   ComputeDeadlineError,
   InvalidComputeInputError,
@@ -23,6 +23,7 @@ const config: ComputeConfig = {
   workersPath: '/workers',
   requestTimeoutMs: 5_000,
   attemptTimeoutMs: 2_000,
+  attemptFloorMs: 1_000,
   maxAttempts: 3,
   maxQueuePerWorker: 0,
   suspendAfterErrors: 2,
@@ -34,6 +35,7 @@ const config: ComputeConfig = {
   onchainJobs: false,
   queuedRequestTtlMs: 60_000,
   leaseMs: 15_000,
+  workerSockets: WORKER_SOCKET_DEFAULTS,
 }
 
 /** What a stub worker does with a task: answer with a frame, stay silent, or drop its connection. */
@@ -65,11 +67,19 @@ function stubWorker(
     price = 0n,
     stake = 1_000n,
     concurrency = 1,
-  }: { behave?: Behaviour; models?: Hex[]; price?: bigint; stake?: bigint; concurrency?: number } = {},
+    provider = `0x${id.padStart(40, '0')}`,
+  }: {
+    behave?: Behaviour
+    models?: Hex[]
+    price?: bigint
+    stake?: bigint
+    concurrency?: number
+    provider?: string
+  } = {},
 ) {
   const tasks: InferMessage[] = []
   const hello = {
-    provider: `0x${id.padStart(40, '0')}`,
+    provider,
     device: { kind: 'cpu', name: 'stub', memoryBytes: 1 },
     runtime: { name: 'onnxruntime-node', version: '0', executionProvider: 'cpu', runtimeId: MODEL },
     models: models.map((m) => ({ id: m }) as ModelEntry),
@@ -165,6 +175,24 @@ describe('Router', () => {
     expect(await dispatch(router)).toMatchObject({ worker: good, attempts: 2 })
     expect(silent.outstanding).toBe(0)
     expect(silent.failed).toBe(1)
+  })
+
+  it('retries on a worker of another provider, not on a second worker of the provider that failed', async () => {
+    const bad = stubWorker('1', { behave: fails('INTERNAL', true), stake: 3_000n })
+    const sibling = stubWorker('2', { provider: bad.provider, stake: 2_000n })
+    const other = stubWorker('3')
+    const { router } = setup([bad, sibling, other])
+    expect(await dispatch(router)).toMatchObject({ worker: other, attempts: 2 })
+    expect(sibling.tasks).toHaveLength(0)
+  })
+
+  it('gives up on a measured worker after ten times its usual latency, not after the fixed attempt budget', async () => {
+    const stalled = stubWorker('1', { behave: () => 'silent' })
+    stalled.latencyEmaMs = 2
+    const { router } = setup([stalled], { attemptTimeoutMs: 10_000, attemptFloorMs: 20 })
+    const error = await dispatch(router).catch((e: Error) => e)
+    expect(error).toBeInstanceOf(WorkerFailedError)
+    expect((error as Error).message).toMatch(/did not answer within 20 ms$/)
   })
 
   it('refuses an answer the check rejects and takes the next worker’s', async () => {

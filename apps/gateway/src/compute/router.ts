@@ -16,7 +16,7 @@ import {
   WorkerFailedError,
   WorkersBusyError,
 } from './compute.errors'
-import { selectWorker } from './select-worker'
+import { attemptTimeout, LATENCY_DEFAULTS, type SelectionPolicy, selectWorker } from './select-worker'
 import type { LiveWorker, WorkerPool } from './worker-pool'
 
 // The protocol's bound on a task's time budget (gpu-worker/src/protocol.ts): one day.
@@ -57,8 +57,9 @@ export interface Dispatched<R> {
 }
 
 /**
- * Sends a task to the best worker and retries on another on failure, timeout or an unacceptable result, within
- * the request's deadline and the attempt cap. Failing workers are suspended after repeated errors.
+ * Sends a task to the best worker and retries on another (of another provider where one is available) on failure,
+ * timeout or an unacceptable result, within the request's deadline and the attempt cap. An attempt may take what
+ * the worker's measured latency predicts, with margin; failing workers are suspended after repeated errors.
  */
 export class Router {
   constructor(
@@ -68,7 +69,13 @@ export class Router {
 
   async dispatch<R extends ResultMessage | TrainedMessage>(args: DispatchArgs<R>): Promise<Dispatched<R>> {
     const tried = new Set(args.exclude)
-    const policy = { maxQueuePerWorker: this.config.maxQueuePerWorker, unmeasuredLatencyMs: 1 }
+    const triedProviders = new Set<string>()
+    const policy: SelectionPolicy = {
+      maxQueuePerWorker: this.config.maxQueuePerWorker,
+      unmeasuredLatencyMs: 1,
+      stallFactor: LATENCY_DEFAULTS.stallFactor,
+      stallFloorMs: LATENCY_DEFAULTS.stallFloorMs,
+    }
     let attempts = 0
     let lastError: Error | undefined
     // An attempt cut short by the request's deadline ends the request: timers may fire a little before Date.now()
@@ -95,6 +102,7 @@ export class Router {
         modelId: args.modelId,
         maxPricePerUnit: args.maxPricePerUnit,
         exclude: tried,
+        avoidProviders: triedProviders,
         now,
         policy,
       })
@@ -128,11 +136,25 @@ export class Router {
       }
       const worker = choice.worker as LiveWorker
       tried.add(worker.id)
+      triedProviders.add(worker.provider.toLowerCase())
       attempts++
       args.onAttempt?.(attempts)
-      const timeoutMs = Math.max(1, Math.min(this.config.attemptTimeoutMs, args.deadline - now))
+      const timeout = attemptTimeout({
+        // A worker's inference latency says nothing about how long it trains.
+        measured: args.modelId !== null && worker.latencyEmaMs !== null,
+        expectedMs: choice.expectedMs,
+        remainingMs: args.deadline - now,
+        policy: {
+          factor: LATENCY_DEFAULTS.timeoutFactor,
+          floorMs: this.config.attemptFloorMs,
+          unmeasuredMs: this.config.attemptTimeoutMs,
+        },
+      })
       try {
-        const result = (await worker.run(args.task(worker), { timeoutMs, onProgress: args.onProgress })) as R
+        const result = (await worker.run(args.task(worker), {
+          timeoutMs: timeout.ms,
+          onProgress: args.onProgress,
+        })) as R
         await args.check({ worker, result })
         worker.recordOutcome({
           ok: true,
@@ -156,7 +178,7 @@ export class Router {
           })
         }
         lastError = e
-        cutByDeadline = e.code === 'DEADLINE_EXCEEDED' && timeoutMs < this.config.attemptTimeoutMs
+        cutByDeadline = e.code === 'DEADLINE_EXCEEDED' && timeout.byDeadline
       }
     }
     throw new WorkerFailedError(

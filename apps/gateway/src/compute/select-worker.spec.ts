@@ -1,21 +1,35 @@
 import type { Hex } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { nextLatencyEma, type SelectionPolicy, selectWorker, type WorkerCandidate } from './select-worker'
+import {
+  attemptTimeout,
+  LATENCY_DEFAULTS,
+  nextLatencyEma,
+  type SelectionPolicy,
+  selectWorker,
+  type WorkerCandidate,
+} from './select-worker'
 
 const MODEL_A = `0x${'a'.repeat(64)}` as Hex
 const MODEL_B = `0x${'b'.repeat(64)}` as Hex
 const NOW = 1_800_000_000_000
-const policy: SelectionPolicy = { maxQueuePerWorker: 2, unmeasuredLatencyMs: 1 }
+const policy: SelectionPolicy = {
+  maxQueuePerWorker: 2,
+  unmeasuredLatencyMs: 1,
+  stallFactor: LATENCY_DEFAULTS.stallFactor,
+  stallFloorMs: LATENCY_DEFAULTS.stallFloorMs,
+}
 
 function candidate(id: string, over: Partial<WorkerCandidate> = {}): WorkerCandidate {
   return {
     id,
+    provider: `0x${id.padStart(40, '0')}`,
     models: new Set([MODEL_A]),
     pricePerUnit: 1n,
     stake: 1_000n,
     concurrency: 1,
     outstanding: 0,
     latencyEmaMs: 10,
+    unansweredSince: null,
     suspendedUntil: 0,
     ...over,
   }
@@ -93,9 +107,72 @@ describe('selectWorker', () => {
     expect(select(workers, { exclude: new Set(['w1', 'w2']) })).toEqual({ kind: 'no-model' })
   })
 
+  it('ranks a worker that has answered nothing for much longer than its latency behind one answering normally', () => {
+    const slow = candidate('slow', { latencyEmaMs: 200 })
+    const quiet = (silentMs: number) =>
+      candidate('fast', { latencyEmaMs: 10, concurrency: 4, outstanding: 1, unansweredSince: NOW - silentMs })
+    expect(select([quiet(100), slow])).toMatchObject({ kind: 'chosen', worker: { id: 'fast' }, expectedMs: 100 })
+    expect(select([quiet(1_000), slow])).toMatchObject({ kind: 'chosen', worker: { id: 'slow' } })
+  })
+
+  it('expects a worker holding requests to take at least as long as it has been silent', () => {
+    const quiet = candidate('quiet', { latencyEmaMs: 10, concurrency: 4, outstanding: 1, unansweredSince: NOW - 200 })
+    expect(select([quiet])).toMatchObject({ kind: 'chosen', expectedMs: 200 })
+    expect(select([quiet, candidate('other', { latencyEmaMs: 150 })])).toMatchObject({ worker: { id: 'other' } })
+  })
+
+  it('gives a new worker one request, then prefers measured workers until it answers', () => {
+    const measured = candidate('measured', { latencyEmaMs: 500, outstanding: 3, concurrency: 4 })
+    const fresh = candidate('new', { latencyEmaMs: null })
+    expect(select([measured, fresh])).toMatchObject({ worker: { id: 'new' } })
+    const probing = { ...fresh, outstanding: 1, unansweredSince: NOW }
+    expect(select([measured, probing])).toMatchObject({ worker: { id: 'measured' } })
+  })
+
+  it('still takes a stalled or unproven worker when no other has room', () => {
+    const stalled = candidate('stalled', { concurrency: 2, outstanding: 1, unansweredSince: NOW - 5_000 })
+    const probing = candidate('new', { latencyEmaMs: null, outstanding: 1, unansweredSince: NOW })
+    expect(select([stalled])).toMatchObject({ kind: 'chosen', worker: { id: 'stalled' }, expectedMs: 5_000 })
+    expect(select([probing])).toMatchObject({ kind: 'chosen', worker: { id: 'new' } })
+    expect(select([probing, stalled])).toMatchObject({ worker: { id: 'stalled' } })
+  })
+
+  it('avoids the providers already tried while a worker of another provider is available, however it ranks', () => {
+    const tried = candidate('1', { latencyEmaMs: 1, stake: 9_000n })
+    const sibling = candidate('2', { latencyEmaMs: 1, provider: tried.provider })
+    const other = candidate('3', { latencyEmaMs: null, outstanding: 1, unansweredSince: NOW - 60_000 })
+    const avoidProviders = new Set([tried.provider.toLowerCase()])
+    expect(select([tried, sibling, other], { avoidProviders })).toMatchObject({ worker: { id: '3' } })
+    expect(select([tried, sibling], { avoidProviders })).toMatchObject({ worker: { id: '1' } })
+  })
+
   it('takes any worker when no model is needed (training)', () => {
     const choice = select([candidate('w1', { models: new Set() })], { modelId: null })
     expect(choice).toMatchObject({ kind: 'chosen', worker: { id: 'w1' } })
+  })
+})
+
+describe('attemptTimeout', () => {
+  const timeoutPolicy = { factor: 10, floorMs: 1_000, unmeasuredMs: 5_000 }
+  const timeout = (over: Partial<Parameters<typeof attemptTimeout>[0]>) =>
+    attemptTimeout({ measured: true, expectedMs: 10, remainingMs: 60_000, policy: timeoutPolicy, ...over })
+
+  it('gives a measured worker ten times its expected time, and never less than the floor', () => {
+    expect(timeout({ expectedMs: 300 })).toEqual({ ms: 3_000, byDeadline: false })
+    expect(timeout({ expectedMs: 20 })).toEqual({ ms: 1_000, byDeadline: false })
+  })
+
+  it('follows a slow worker past the budget of an unmeasured one', () => {
+    expect(timeout({ expectedMs: 2_000 })).toEqual({ ms: 20_000, byDeadline: false })
+  })
+
+  it('gives a worker not measured yet the fixed budget', () => {
+    expect(timeout({ measured: false, expectedMs: 1 })).toEqual({ ms: 5_000, byDeadline: false })
+  })
+
+  it("ends every attempt at the request's deadline and says so", () => {
+    expect(timeout({ expectedMs: 2_000, remainingMs: 7_500.8 })).toEqual({ ms: 7_500, byDeadline: true })
+    expect(timeout({ remainingMs: -3 })).toEqual({ ms: 1, byDeadline: true })
   })
 })
 

@@ -3,6 +3,8 @@ import type { Hex } from 'viem'
 /** What the router knows about one admitted worker when it chooses. */
 export interface WorkerCandidate {
   id: string
+  /** The provider running the worker (lower-case or checksummed: compared case-insensitively). */
+  provider: string
   /** Model ids the worker serves now. */
   models: ReadonlySet<Hex>
   /** Asking price per unit, token base units. */
@@ -13,6 +15,8 @@ export interface WorkerCandidate {
   outstanding: number
   /** Moving average of request round trips; null before the first. */
   latencyEmaMs: number | null
+  /** Epoch ms since which the worker has held requests without answering any; null while it holds none. */
+  unansweredSince: number | null
   /** Epoch ms until which the worker gets no requests after repeated errors. */
   suspendedUntil: number
 }
@@ -22,7 +26,21 @@ export interface SelectionPolicy {
   maxQueuePerWorker: number
   /** Assumed round trip of a worker not measured yet: optimistic, so new workers get tried. */
   unmeasuredLatencyMs: number
+  /** A worker holding requests is stalled once it has answered nothing for this many times its latency average… */
+  stallFactor: number
+  /** …and at least this long, so a garbage-collection pause on a fast worker is not a stall. */
+  stallFloorMs: number
 }
+
+/** How latency judges a worker, beside the queue and timeout settings the router takes from config. */
+export const LATENCY_DEFAULTS = {
+  // A round trip four times the average is rare for a healthy worker (batching waits are part of the average).
+  stallFactor: 4,
+  // Longer than a major GC pause or an event-loop stall on a loaded host; far shorter than an attempt timeout.
+  stallFloorMs: 250,
+  // An attempt may take ten times what the worker's average and queue predict before another worker is tried.
+  timeoutFactor: 10,
+} as const
 
 export type WorkerChoice<W extends WorkerCandidate = WorkerCandidate> =
   | { kind: 'chosen'; worker: W; expectedMs: number }
@@ -31,16 +49,34 @@ export type WorkerChoice<W extends WorkerCandidate = WorkerCandidate> =
   | { kind: 'busy'; holders: number; suspended: number }
 
 /**
+ * How much a worker is to be trusted with one more request, best first: it answers normally; it was measured but
+ * has gone quiet while holding requests (stalled); it was never measured and its first request is still unanswered.
+ */
+function standing(c: WorkerCandidate, now: number, policy: SelectionPolicy): { rank: number; latencyMs: number } {
+  const silentMs = c.unansweredSince === null ? 0 : Math.max(0, now - c.unansweredSince)
+  if (c.latencyEmaMs === null) {
+    // Trying a new worker once is how it gets measured; sending it more before it answers is a bet on a stranger.
+    return c.outstanding === 0 ? { rank: 0, latencyMs: policy.unmeasuredLatencyMs } : { rank: 2, latencyMs: silentMs }
+  }
+  const stalled = silentMs > Math.max(policy.stallFloorMs, policy.stallFactor * c.latencyEmaMs)
+  // A worker that has answered nothing for `silentMs` is not expected to be faster than that.
+  return { rank: stalled ? 1 : 0, latencyMs: Math.max(c.latencyEmaMs, silentMs) }
+}
+
+/**
  * Chooses a worker for one request (DESIGN.md "How the router chooses", after Livepeer's AI gateway): keep the
  * workers that hold the model, ask at most `maxPricePerUnit` and were not tried yet; among those not suspended and
- * under capacity, pick the lowest expected completion time (latency average scaled by queue depth), with stake as
- * the tie-breaker, so a well-staked worker wins among equally fast ones. Says which filter left nobody.
+ * under capacity, prefer workers of providers not tried for this request (another worker of the same provider often
+ * shares its fault), then workers answering normally over stalled or unproven ones, then the lowest expected
+ * completion time (latency average scaled by queue depth), with stake as the tie-breaker, so a well-staked worker
+ * wins among equally fast ones. Says which filter left nobody.
  */
 export function selectWorker<W extends WorkerCandidate>({
   candidates,
   modelId,
   maxPricePerUnit,
   exclude = new Set(),
+  avoidProviders = new Set(),
   now,
   policy,
 }: {
@@ -48,7 +84,10 @@ export function selectWorker<W extends WorkerCandidate>({
   /** Null when no model is needed (training): every candidate qualifies. */
   modelId: Hex | null
   maxPricePerUnit?: bigint
+  /** Worker ids never to choose (tried already for this request). */
   exclude?: ReadonlySet<string>
+  /** Lower-case provider addresses to choose only when no other provider's worker is available. */
+  avoidProviders?: ReadonlySet<string>
   now: number
   policy: SelectionPolicy
 }): WorkerChoice<W> {
@@ -61,7 +100,7 @@ export function selectWorker<W extends WorkerCandidate>({
       lowestPrice: holders.reduce((m, c) => (c.pricePerUnit < m ? c.pricePerUnit : m), holders[0]?.pricePerUnit ?? 0n),
     }
   }
-  let best: { worker: W; expectedMs: number } | undefined
+  let best: { worker: W; expectedMs: number; rank: number } | undefined
   let suspended = 0
   for (const c of affordable) {
     if (c.suspendedUntil > now) {
@@ -69,15 +108,42 @@ export function selectWorker<W extends WorkerCandidate>({
       continue
     }
     if (c.outstanding >= c.concurrency + policy.maxQueuePerWorker) continue
-    const latency = c.latencyEmaMs ?? policy.unmeasuredLatencyMs
+    const { rank: trust, latencyMs } = standing(c, now, policy)
+    const rank = trust + (avoidProviders.has(c.provider.toLowerCase()) ? 3 : 0)
     // Requests beyond the worker's concurrency wait for a slot: each full round of slots adds one latency.
-    const expectedMs = latency * (1 + Math.floor(c.outstanding / Math.max(1, c.concurrency)))
-    if (!best || expectedMs < best.expectedMs || (expectedMs === best.expectedMs && c.stake > best.worker.stake)) {
-      best = { worker: c, expectedMs }
+    const expectedMs = latencyMs * (1 + Math.floor(c.outstanding / Math.max(1, c.concurrency)))
+    if (
+      !best ||
+      rank < best.rank ||
+      (rank === best.rank &&
+        (expectedMs < best.expectedMs || (expectedMs === best.expectedMs && c.stake > best.worker.stake)))
+    ) {
+      best = { worker: c, expectedMs, rank }
     }
   }
   if (!best) return { kind: 'busy', holders: affordable.length, suspended }
-  return { kind: 'chosen', ...best }
+  return { kind: 'chosen', worker: best.worker, expectedMs: best.expectedMs }
+}
+
+/**
+ * How long one attempt on the chosen worker may take: `factor` times its expected completion time, at least
+ * `floorMs`, when its latency is measured; `unmeasuredMs` when it is not (nothing known yet); never past the
+ * request's deadline (`byDeadline` says the deadline was the bound).
+ */
+export function attemptTimeout({
+  measured,
+  expectedMs,
+  remainingMs,
+  policy,
+}: {
+  measured: boolean
+  expectedMs: number
+  remainingMs: number
+  policy: { factor: number; floorMs: number; unmeasuredMs: number }
+}): { ms: number; byDeadline: boolean } {
+  const budget = measured ? Math.max(policy.floorMs, Math.ceil(policy.factor * expectedMs)) : policy.unmeasuredMs
+  const remaining = Math.max(1, Math.floor(remainingMs))
+  return remaining < budget ? { ms: remaining, byDeadline: true } : { ms: budget, byDeadline: false }
 }
 
 /** Exponential moving average of latencies; `weight` is the share of the newest sample. */

@@ -14,12 +14,15 @@ import { HttpAdapterHost } from '@nestjs/core'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
+import { emptyBadFrameTally, tallyBadFrame } from './bad-frames'
 import { ComputeRepository } from './compute.repository'
 import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
 import { admission } from './worker-admission'
 import { LiveWorker, WorkerPool } from './worker-pool'
 
 // Close codes (4000-4999 are the application's): the worker logs the reason and reconnects with backoff.
+const CLOSE_PROTOCOL = 1002
+const CLOSE_INTERNAL = 1011
 const CLOSE_REJECTED = 4003
 const CLOSE_NO_HELLO = 4008
 const CLOSE_SILENT = 4009
@@ -41,10 +44,41 @@ export class WorkerGatewayService implements OnApplicationBootstrap, OnApplicati
   private heartbeat?: NodeJS.Timeout
   private nextId = 1
   private server?: Server
+  /** Connections not admitted yet, by remote address. */
+  private readonly pending = new Map<string, number>()
+  private pendingTotal = 0
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname
     if (pathname !== this.config.compute.workersPath || !this.wss) return
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws))
+    const limits = this.config.compute.workerSockets
+    const address = req.socket.remoteAddress ?? 'unknown'
+    const fromAddress = this.pending.get(address) ?? 0
+    if (fromAddress >= limits.maxPendingPerAddress) {
+      return refuseUpgrade(socket, 429, {
+        code: 'RATE_LIMITED',
+        message: `${fromAddress} worker connections from ${address} are not admitted yet (at most ${limits.maxPendingPerAddress}); retry shortly`,
+      })
+    }
+    if (this.pendingTotal >= limits.maxPending) {
+      return refuseUpgrade(socket, 503, {
+        code: 'UNAVAILABLE',
+        message: `${this.pendingTotal} worker connections are not admitted yet (at most ${limits.maxPending}); retry shortly`,
+      })
+    }
+    this.pending.set(address, fromAddress + 1)
+    this.pendingTotal++
+    let held = true
+    const release = () => {
+      if (!held) return
+      held = false
+      this.pendingTotal--
+      const left = (this.pending.get(address) ?? 1) - 1
+      if (left > 0) this.pending.set(address, left)
+      else this.pending.delete(address)
+    }
+    // Also when ws refuses the upgrade itself (bad headers) and never hands over a connection.
+    socket.once('close', release)
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, release))
   }
 
   constructor(
@@ -57,10 +91,16 @@ export class WorkerGatewayService implements OnApplicationBootstrap, OnApplicati
 
   onApplicationBootstrap(): void {
     if (!this.identity) return
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES })
+    // Until a worker is admitted its frames are bounded by the hello's size; admit() raises the bound for tasks.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.config.compute.workerSockets.helloMaxBytes })
     this.server = this.host.httpAdapter.getHttpServer() as Server
     this.server.on('upgrade', this.onUpgrade)
     this.heartbeat = setInterval(() => void this.beat(), this.config.compute.heartbeatMs)
+  }
+
+  /** Connections on the workers' path that are not admitted (yet). */
+  get pendingConnections(): number {
+    return this.pendingTotal
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -71,32 +111,73 @@ export class WorkerGatewayService implements OnApplicationBootstrap, OnApplicati
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()))
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, release: () => void): void {
     const identity = this.identity as ComputeIdentity
+    const limits = this.config.compute.workerSockets
     const challenge = createChallenge({
       gatewayAddress: identity.account.address,
       chainId: identity.deployment.chainId,
       jobMarket: identity.deployment.contracts.JobMarket.address,
     })
-    const helloTimer = setTimeout(() => ws.close(CLOSE_NO_HELLO, 'no hello within 30 s'), 30_000)
+    let phase: 'hello' | 'admitting' | 'admitted' = 'hello'
     let worker: LiveWorker | undefined
+    let tally = emptyBadFrameTally(Date.now())
+    const handshakeTimer = setTimeout(() => {
+      release()
+      ws.close(CLOSE_NO_HELLO, `not admitted within ${limits.handshakeTimeoutMs} ms`)
+    }, limits.handshakeTimeoutMs)
+    const unusable = (admitted: LiveWorker, malformed: boolean, what: string) => {
+      const verdict = tallyBadFrame({ tally, malformed, now: Date.now(), limits })
+      tally = verdict.tally
+      if (verdict.drop) {
+        const reason = `more than ${limits.maxBadFrames} malformed frames within ${limits.badFrameWindowMs / 1000} s`
+        this.logger.warn(`worker ${admitted.provider} (${admitted.id}) dropped: ${reason}; the last: ${what}`)
+        this.drop(admitted, CLOSE_PROTOCOL, reason)
+      } else if (verdict.log) {
+        const more = verdict.suppressed ? ` (${verdict.suppressed} similar warnings suppressed before this one)` : ''
+        this.logger.warn(`worker ${admitted.provider} (${admitted.id}): ${what}${more}`)
+      }
+    }
     ws.on('message', (data) => {
       if (worker) worker.lastHeardAt = Date.now()
       let message: ReturnType<typeof parseWorkerMessage>
       try {
         message = parseWorkerMessage(data as Buffer)
       } catch (error) {
-        this.logger.warn(`worker ${worker?.provider ?? '(handshake)'}: ${(error as ProtocolError).message}`)
-        if (!worker) ws.close(CLOSE_REJECTED, 'malformed frame')
-        return
+        const what = (error as ProtocolError).message
+        if (worker) return unusable(worker, true, what)
+        this.logger.warn(`worker handshake: ${what}`)
+        return void ws.close(CLOSE_REJECTED, 'malformed frame')
+      }
+      if (message.type === 'hello') {
+        if (phase === 'hello') {
+          phase = 'admitting'
+          void this.admit({ ws, challenge, hello: message }).then(
+            (admitted) => {
+              if (!admitted) return
+              worker = admitted
+              phase = 'admitted'
+              clearTimeout(handshakeTimer)
+              release()
+            },
+            (error: Error) => {
+              // The indexed state could not be read: the worker reconnects with backoff and is checked again.
+              this.logger.warn(`worker handshake failed: ${error.message}`)
+              ws.close(CLOSE_INTERNAL, 'admission failed; retry later')
+            },
+          )
+          return
+        }
+        // One connection is one worker: a second hello would put a second entry for this socket in the pool.
+        return this.protocolError({
+          ws,
+          worker,
+          reason: 'a second hello on one connection; one connection is one worker',
+        })
       }
       if (!worker) {
-        if (message.type !== 'hello') return void ws.close(CLOSE_REJECTED, `expected hello, got ${message.type}`)
-        clearTimeout(helloTimer)
-        void this.admit({ ws, challenge, hello: message }).then((admitted) => {
-          worker = admitted
-        })
-        return
+        if (phase === 'hello') return void ws.close(CLOSE_REJECTED, `expected hello, got ${message.type}`)
+        return this.protocolError({ ws, reason: `${message.type} before the welcome` })
       }
       if (message.type === 'pong') {
         worker.load = message.load
@@ -106,19 +187,36 @@ export class WorkerGatewayService implements OnApplicationBootstrap, OnApplicati
         worker.models = new Set(message.models.map((m) => m.id.toLowerCase() as `0x${string}`))
         this.pool.changed()
       } else if (!worker.deliver(message)) {
-        this.logger.warn(`worker ${worker.provider}: ${message.type} for nothing pending; ignored`)
+        unusable(worker, false, `${message.type} for nothing pending; ignored`)
       }
     })
     ws.on('close', () => {
-      clearTimeout(helloTimer)
+      clearTimeout(handshakeTimer)
+      release()
       if (worker) {
-        worker.close()
-        this.pool.remove(worker.id)
+        this.drop(worker)
         this.logger.log(`worker ${worker.provider} (${worker.id}) left`)
       }
     })
     ws.on('error', () => {})
     ws.send(JSON.stringify(challenge))
+  }
+
+  /** Takes a worker out of the pool at once (its pending requests fail over) and closes its connection. */
+  private drop(worker: LiveWorker, code?: number, reason?: string): void {
+    worker.close({ code, reason })
+    this.pool.remove(worker.id)
+  }
+
+  /** Refuses a frame the protocol does not allow here: tells the worker why and closes the connection. */
+  private protocolError({ ws, worker, reason }: { ws: WebSocket; worker?: LiveWorker; reason: string }): void {
+    this.logger.warn(
+      `worker ${worker ? `${worker.provider} (${worker.id})` : '(handshake)'}: protocol error: ${reason}`,
+    )
+    if (ws.readyState === WebSocket.OPEN)
+      ws.send(JSON.stringify({ type: 'rejected', reason: `protocol error: ${reason}` }))
+    if (worker) this.drop(worker, CLOSE_PROTOCOL, 'protocol error')
+    else ws.close(CLOSE_PROTOCOL, 'protocol error')
   }
 
   private async admit({
@@ -145,6 +243,7 @@ export class WorkerGatewayService implements OnApplicationBootstrap, OnApplicati
     if (!decision.admitted) return reject(decision.reason)
     if (ws.readyState !== WebSocket.OPEN) return undefined
     const worker = new LiveWorker(`w${this.nextId++}`, ws, hello, decision.stake)
+    setFrameLimit(ws, MAX_MESSAGE_BYTES)
     this.pool.add(worker)
     worker.send({ type: 'welcome', workerId: worker.id, heartbeatMs: this.config.compute.heartbeatMs })
     this.logger.log(
@@ -161,8 +260,7 @@ export class WorkerGatewayService implements OnApplicationBootstrap, OnApplicati
     const now = Date.now()
     for (const w of workers) {
       if (now - w.lastHeardAt > Math.max(SILENCE_FLOOR_MS, MISSED_HEARTBEATS * this.config.compute.heartbeatMs)) {
-        w.close({ code: CLOSE_SILENT, reason: `silent for ${MISSED_HEARTBEATS} heartbeats` })
-        this.pool.remove(w.id)
+        this.drop(w, CLOSE_SILENT, `silent for ${MISSED_HEARTBEATS} heartbeats`)
         continue
       }
       w.send({ type: 'ping', id: String(now), sentAt: now })
@@ -182,8 +280,30 @@ export class WorkerGatewayService implements OnApplicationBootstrap, OnApplicati
       }
       this.logger.warn(`worker ${w.provider} dropped: ${decision.reason}`)
       w.send({ type: 'rejected', reason: decision.reason })
-      w.close({ code: CLOSE_REJECTED, reason: decision.reason.slice(0, 120) })
-      this.pool.remove(w.id)
+      this.drop(w, CLOSE_REJECTED, decision.reason.slice(0, 120))
     }
   }
+}
+
+/** Answers an upgrade the gateway will not take now with a plain HTTP error in the API's shape, and hangs up. */
+function refuseUpgrade(socket: Duplex, status: 429 | 503, error: { code: string; message: string }): void {
+  const body = JSON.stringify({ error: { ...error, reason: 'WORKER_HANDSHAKES_PENDING' } })
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 429 ? 'Too Many Requests' : 'Service Unavailable'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRetry-After: 1\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  )
+}
+
+/**
+ * Raises the largest frame a connection accepts. ws fixes it per connection at the upgrade and offers no way to
+ * change it, but its receiver reads `_maxPayload` at every frame header (ws 8, lib/receiver.js); the admission test
+ * with a large frame fails if a ws upgrade moves it, and so does this check.
+ */
+function setFrameLimit(ws: WebSocket, bytes: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver
+  if (!receiver || typeof receiver._maxPayload !== 'number') {
+    throw new Error('ws no longer exposes its receiver frame limit: cannot raise it after admission')
+  }
+  receiver._maxPayload = bytes
 }

@@ -23,6 +23,8 @@ interface Pending {
   onProgress?: (message: ProgressMessage) => void
   timer: NodeJS.Timeout
   sentAt: number
+  /** Epoch ms, for the selection policy's clock. */
+  sentAtEpochMs: number
 }
 
 /** One admitted worker: what it advertised, how it has been doing, and the requests it holds. */
@@ -48,6 +50,8 @@ export class LiveWorker implements WorkerCandidate {
   failed = 0
   load: Load | null = null
   pingRttMs: number | null = null
+  /** Epoch ms of the last answer (result, error, progress) to any request. */
+  lastAnsweredAt = 0
   private readonly pending = new Map<string, Pending>()
   private closed = false
 
@@ -74,6 +78,12 @@ export class LiveWorker implements WorkerCandidate {
     return !this.closed
   }
 
+  get unansweredSince(): number | null {
+    // The map keeps insertion order: its first entry is the oldest request still held.
+    const oldest = this.pending.values().next().value
+    return oldest ? Math.max(oldest.sentAtEpochMs, this.lastAnsweredAt) : null
+  }
+
   send(message: GatewayMessage): void {
     if (!this.closed) this.ws.send(encodeMessage(message))
   }
@@ -98,7 +108,14 @@ export class LiveWorker implements WorkerCandidate {
           }),
         )
       }, timeoutMs)
-      this.pending.set(message.requestId, { resolve, reject, onProgress, timer, sentAt: performance.now() })
+      this.pending.set(message.requestId, {
+        resolve,
+        reject,
+        onProgress,
+        timer,
+        sentAt: performance.now(),
+        sentAtEpochMs: Date.now(),
+      })
       this.outstanding++
       this.send(message)
     })
@@ -107,7 +124,12 @@ export class LiveWorker implements WorkerCandidate {
   /** Routes a worker frame to the request it answers; returns false for frames that answer nothing pending. */
   deliver(message: WorkerMessage): boolean {
     if (message.type === 'progress') {
-      this.pending.get(message.requestId)?.onProgress?.(message)
+      // Progress may trail a cancelled or timed-out task: nothing to route, nothing to complain about.
+      const pending = this.pending.get(message.requestId)
+      if (pending) {
+        this.lastAnsweredAt = Date.now()
+        pending.onProgress?.(message)
+      }
       return true
     }
     if (message.type !== 'result' && message.type !== 'trained' && message.type !== 'error') return false
@@ -117,6 +139,7 @@ export class LiveWorker implements WorkerCandidate {
     this.pending.delete(message.requestId)
     clearTimeout(pending.timer)
     this.outstanding--
+    this.lastAnsweredAt = Date.now()
     if (message.type === 'error') {
       const Err = message.retryable ? RetryableError : NonRetryableError
       pending.reject(new Err(`worker ${this.provider}: ${message.message}`, { code: message.code }))

@@ -93,8 +93,13 @@ export interface ComputeConfig {
   gatewayPrivateKey?: `0x${string}`
   /** Budget of one request across all its attempts. */
   requestTimeoutMs: number
-  /** Budget of one attempt on one worker before the next worker is tried. */
+  /**
+   * Budget of one attempt on a worker whose latency is not measured yet (its first request, or a training task)
+   * before the next worker is tried. A measured worker gets ten times the time its latency average and queue
+   * predict, at least `attemptFloorMs`; the request's deadline bounds both.
+   */
   attemptTimeoutMs: number
+  attemptFloorMs: number
   maxAttempts: number
   /** Requests a worker may hold beyond its advertised concurrency before the router calls it busy. */
   maxQueuePerWorker: number
@@ -114,6 +119,38 @@ export interface ComputeConfig {
   queuedRequestTtlMs: number
   /** How long a replica's claim on a queued request lasts unrenewed: after a crash, others resume it this late. */
   leaseMs: number
+  workerSockets: WorkerSocketLimits
+}
+
+/** Limits on the workers' WebSocket path, which anyone can reach: strict until a worker has proved its stake. */
+export interface WorkerSocketLimits {
+  /** Largest frame before admission: the hello (device, runtime, the models served) is all a worker sends then. */
+  helloMaxBytes: number
+  /** Connections not yet admitted, from one remote address and in all; more are refused at the upgrade. */
+  maxPendingPerAddress: number
+  maxPending: number
+  /** From connect to admission: a connection still not admitted after this long is closed. */
+  handshakeTimeoutMs: number
+  /** Malformed frames an admitted worker may send within `badFrameWindowMs` before it is dropped. */
+  maxBadFrames: number
+  badFrameWindowMs: number
+  /** Warnings logged per worker and window about unusable frames; the rest are counted in the next one. */
+  badFrameLogsPerWindow: number
+}
+
+/** Defaults of the worker socket limits, each with the reason for its value. */
+export const WORKER_SOCKET_DEFAULTS: WorkerSocketLimits = {
+  // The shipped worker's hello is about 3 kB; 256 kB leaves room for a few hundred served models.
+  helloMaxBytes: 256 * 1024,
+  // One host runs a worker per GPU (8 on the largest common boxes) and they all reconnect after a gateway restart.
+  maxPendingPerAddress: 16,
+  // A handshake lasts milliseconds (one signature check, one indexed-state read); 256 at once is a reconnect storm.
+  maxPending: 256,
+  handshakeTimeoutMs: 10_000, // the worker CLI gives up on a handshake after 10 s (gateway-client.ts)
+  // A worker on a mismatched protocol version fails every frame: a minute of it is enough to know.
+  maxBadFrames: 20,
+  badFrameWindowMs: 60_000,
+  badFrameLogsPerWindow: 3,
 }
 
 export interface Config {
@@ -212,6 +249,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const production = env.NODE_ENV === 'production'
   const d = GRAPHQL_DEFAULTS
+  const ws = WORKER_SOCKET_DEFAULTS
   const graphql: GraphqlConfig = {
     maxFirst: int(env, 'GRAPHQL_MAX_FIRST', d.maxFirst, { min: 1 }),
     maxSkip: int(env, 'GRAPHQL_MAX_SKIP', d.maxSkip),
@@ -284,6 +322,8 @@ export function loadConfig(env: Env = process.env): Config {
       gatewayPrivateKey: privateKey('GATEWAY_PRIVATE_KEY', env.GATEWAY_PRIVATE_KEY),
       requestTimeoutMs: int(env, 'COMPUTE_REQUEST_TIMEOUT_MS', 10_000, { min: 10 }),
       attemptTimeoutMs: int(env, 'COMPUTE_ATTEMPT_TIMEOUT_MS', 5_000, { min: 10 }),
+      // Above a major GC pause or a busy host's scheduling delay, which a fast worker's average does not show.
+      attemptFloorMs: int(env, 'COMPUTE_ATTEMPT_FLOOR_MS', 1_000, { min: 10 }),
       // Livepeer's AI gateway tries up to 3 times on one orchestrator and 20 in all; one request here is cheap and
       // a bot wants an answer within its deadline, so 3 workers in all.
       maxAttempts: int(env, 'COMPUTE_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),
@@ -298,6 +338,15 @@ export function loadConfig(env: Env = process.env): Config {
       onchainJobs: bool(env, 'COMPUTE_ONCHAIN_JOBS', true),
       queuedRequestTtlMs: int(env, 'COMPUTE_QUEUED_REQUEST_TTL_MS', 10 * 60_000, { min: 1_000 }),
       leaseMs: int(env, 'COMPUTE_LEASE_MS', 15_000, { min: 100 }),
+      workerSockets: {
+        helloMaxBytes: int(env, 'COMPUTE_WORKER_HELLO_MAX_BYTES', ws.helloMaxBytes, { min: 4_096 }),
+        maxPendingPerAddress: int(env, 'COMPUTE_WORKER_PENDING_PER_ADDRESS', ws.maxPendingPerAddress, { min: 1 }),
+        maxPending: int(env, 'COMPUTE_WORKER_PENDING_MAX', ws.maxPending, { min: 1 }),
+        handshakeTimeoutMs: int(env, 'COMPUTE_WORKER_HANDSHAKE_TIMEOUT_MS', ws.handshakeTimeoutMs, { min: 100 }),
+        maxBadFrames: int(env, 'COMPUTE_WORKER_MAX_BAD_FRAMES', ws.maxBadFrames, { min: 1 }),
+        badFrameWindowMs: ws.badFrameWindowMs,
+        badFrameLogsPerWindow: ws.badFrameLogsPerWindow,
+      },
     },
   }
 }

@@ -72,8 +72,12 @@ export interface RawWorker {
   close(): void
 }
 
-export async function connectRawWorker(url: string): Promise<RawWorker> {
-  const ws = new WebSocket(url)
+/** Connects to the worker path from `localAddress` (any 127.0.0.0/8 address stands for another host). */
+export async function connectRawWorker(
+  url: string,
+  { localAddress }: { localAddress?: string } = {},
+): Promise<RawWorker> {
+  const ws = new WebSocket(url, { localAddress })
   const received: GatewayMessage[] = []
   const handlers: ((m: GatewayMessage) => void)[] = []
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
@@ -116,4 +120,51 @@ export async function connectRawWorker(url: string): Promise<RawWorker> {
   }
   raw.challenge = await raw.next('challenge')
   return raw
+}
+
+/** An upgrade the gateway answered with plain HTTP instead of a WebSocket: its status and JSON body. */
+export function refusedUpgrade(
+  url: string,
+  { localAddress }: { localAddress?: string } = {},
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { localAddress })
+    ws.on('open', () => {
+      ws.terminate()
+      reject(new Error('the gateway accepted the connection'))
+    })
+    ws.on('unexpected-response', (_req, res) => {
+      let text = ''
+      res.on('data', (d: Buffer) => {
+        text += d.toString()
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
+    })
+    ws.on('error', () => {})
+  })
+}
+
+/**
+ * A worker that is admitted and keeps its connection (answers every ping) but never answers a task: the rogue that
+ * routing must see through. `tasks` lists what it was sent.
+ */
+export async function admitSilentWorker({ url, signer }: { url: string; signer: LocalAccount }) {
+  const raw = await connectRawWorker(url)
+  raw.send(await helloFor({ signer, challenge: raw.challenge }))
+  const welcome = await raw.next('welcome')
+  raw.onMessage((m) => {
+    if (m.type === 'ping') {
+      raw.send({
+        type: 'pong',
+        id: m.id,
+        sentAt: m.sentAt,
+        load: { queuedRequests: 0, queuedRows: 0, inFlight: 0, concurrency: 4, training: 0 },
+      })
+    }
+  })
+  return {
+    raw,
+    workerId: welcome.workerId,
+    tasks: () => raw.received.filter((m) => m.type === 'infer'),
+  }
 }
