@@ -8,7 +8,9 @@ import { promisify } from 'node:util'
 import { anvilAccount, prng } from '@computegraph/contracts/activity'
 import { freePort } from '@computegraph/contracts/anvil'
 import type { LocalAccount } from 'viem'
+import { GraphqlError, type Request } from '../../apps/dashboard/src/graphql-error'
 import * as dashboard from '../../apps/dashboard/src/queries'
+import { RECENT_JOB_COUNT, ReceiptVerifier } from '../../apps/dashboard/src/receipt-verifier'
 import { type GatewayProcess, startDemoProcess } from '../../apps/gateway/src/compute/testing/gateway-process'
 import { DASHBOARD_DIST, isBuilt } from '../../apps/gateway/src/dashboard/dashboard-files'
 import { DEMO_WORKER_ACCOUNTS } from '../../apps/gateway/src/demo/demo-chain'
@@ -23,8 +25,6 @@ const execFileAsync = promisify(execFile)
 
 /** The demo indexes to this depth below the chain's head (main.ts: `finality: { kind: 'depth', depth: 2 }`). */
 const DEMO_FINALITY_DEPTH = 2n
-/** The dashboard's jobs table (apps/dashboard/src/sections/jobs.ts RECENT_JOB_COUNT). */
-const RECENT_JOBS = 20
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes are control characters.
 const ANSI = /\u001b\[[0-9;]*m/g
 
@@ -407,7 +407,7 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
       ['NetworkStats hour', graphql(base, dashboard.NETWORK_STATS, { interval: 'hour' })],
       ['NetworkStats day', graphql(base, dashboard.NETWORK_STATS, { interval: 'day' })],
       ['Workers', graphql(base, dashboard.WORKERS, {})],
-      ['RecentJobs', graphql(base, dashboard.RECENT_JOBS, { first: RECENT_JOBS })],
+      ['RecentJobs', graphql(base, dashboard.RECENT_JOBS, { first: RECENT_JOB_COUNT })],
     ]
     const failures: string[] = []
     if (page && page.status !== 200) failures.push(`GET / answered ${page.status}`)
@@ -425,37 +425,27 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
     await checkDashboardVerdicts(run, jobs)
   }
 
-  /** What the dashboard's jobs table shows: each completed job's stored receipt verified as of its completion. */
+  /** What the dashboard's jobs table shows: its own verifier, as a fresh page load would run it, on the jobs it lists. */
   const checkDashboardVerdicts = async (run: DemoRun, jobs: dashboard.JobRow[]) => {
+    const verifier = new ReceiptVerifier(() => {}, requestFrom(run.gateway.baseUrl))
     const todo = jobs.filter(
       (j) => j.status === 'COMPLETED' && j.receiptDigest && !dashboardChecked.has(j.receiptDigest),
     )
-    if (todo.length === 0) return
-    const base = run.gateway.baseUrl
-    const stored = await graphql(
-      base,
-      dashboard.STORED_RECEIPT(todo.length),
-      Object.fromEntries(todo.map((j, i) => [`d${i}`, j.receiptDigest])),
-    )
-    if (stored.errors || current !== run) return
-    const held = todo.flatMap((job, i) => {
-      const bundle = stored.data?.[`r${i}`] as string | null
-      return bundle ? [{ job, bundle }] : []
-    })
-    if (held.length === 0) return
-    const variables: Record<string, unknown> = {}
-    held.forEach(({ job, bundle }, i) => {
-      variables[`b${i}`] = bundle
-      variables[`t${i}`] = job.completedAt
-    })
-    const answer = await graphql(base, dashboard.VERIFY_RECEIPTS(held.length), variables)
-    if (answer.errors || current !== run) return
-    held.forEach(({ job }, i) => {
-      const v = answer.data?.[`v${i}`] as dashboard.ReceiptVerification | undefined
-      if (!v) return
+    await verifier.check(todo)
+    if (current !== run) return
+    for (const job of todo) {
+      const v = verifier.verdict(job.receiptDigest as string)
+      // Not judged this time (the gateway was busy or went away): the next read asks again.
+      if (v.kind === 'pending' || v.kind === 'error') continue
       dashboardChecked.add(job.receiptDigest as string)
-      invariants.check('dashboardVerified', v.valid ? undefined : `job ${job.id} shows "failed": ${failedChecks(v)}`)
-    })
+      const failure =
+        v.kind === 'invalid'
+          ? `job ${job.id} shows "failed": ${v.failed.join('; ')}`
+          : v.kind === 'unavailable'
+            ? `job ${job.id}: the gateway serves no receipt verification`
+            : undefined
+      invariants.check('dashboardVerified', failure)
+    }
   }
 
   const verifyReceipts = async () => {
@@ -717,6 +707,15 @@ async function graphql(base: string, query: string, variables: Record<string, un
     return { data: body.data, errors: body.errors?.map((e) => e.message).join('; ') }
   } catch (error) {
     return { errors: (error as Error).message }
+  }
+}
+
+/** The dashboard's request function (api.ts `gql`), aimed at `base` instead of the page's origin. */
+function requestFrom(base: string): Request {
+  return async <T>(query: string, variables?: Record<string, unknown>) => {
+    const answer = await graphql(base, query, variables ?? {})
+    if (answer.errors) throw new GraphqlError(answer.errors)
+    return answer.data as T
   }
 }
 
