@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '@computegraph/contracts/anvil'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const MAIN = path.join(REPO, 'apps/gateway/src/main.ts')
@@ -18,14 +18,35 @@ interface Demo {
 }
 
 let dataDir: string
-let running: Demo | undefined
+const started: Demo[] = []
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'cg-demo-'))
 })
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+const anvilPid = async () => Number(await readFile(path.join(dataDir, 'demo', 'anvil.pid'), 'utf8').catch(() => '0'))
+
+// Whatever a test started goes, also when it failed: each gateway's process group, then its children, which run in
+// their own groups (the lifeline ends them when the gateway dies; this does not rely on it).
+afterEach(async () => {
+  const anvil = await anvilPid()
+  for (const demo of started.splice(0)) {
+    if (demo.proc.exitCode === null && demo.proc.signalCode === null)
+      process.kill(-(demo.proc.pid as number), 'SIGKILL')
+    for (const pid of workerPids(demo)) process.kill(pid, 'SIGKILL')
+  }
+  if (anvil && alive(anvil)) process.kill(anvil, 'SIGKILL')
+})
+
 afterAll(async () => {
-  if (running && running.proc.exitCode === null) running.proc.kill('SIGKILL')
   await rm(dataDir, { recursive: true, force: true })
 })
 
@@ -42,6 +63,8 @@ async function startDemo(): Promise<Demo> {
       DEMO_SEED_STEPS: '40',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, as a terminal gives `npm start`: Ctrl-C is a SIGINT to the group.
+    detached: true,
   })
   let output = ''
   proc.stdout?.on('data', (d) => {
@@ -57,7 +80,7 @@ async function startDemo(): Promise<Demo> {
     output: () => output,
     exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))),
   }
-  running = demo
+  started.push(demo)
   return demo
 }
 
@@ -84,18 +107,43 @@ async function graphql<T>(demo: Demo, query: string): Promise<T> {
   return body.data as T
 }
 
-const workerProcesses = (demo: Demo) => {
+const workerPids = (demo: Demo) => {
   try {
-    return execFileSync('pgrep', ['-f', `--gateway ws://127.0.0.1:${demo.port}/workers`])
+    return execFileSync('pgrep', ['-f', '--', `--gateway ws://127.0.0.1:${demo.port}/workers`], { stdio: 'pipe' })
       .toString()
       .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
   } catch {
-    return ''
+    return []
   }
 }
 
+/** Ctrl-C in the terminal: SIGINT to the whole foreground process group. */
+const ctrlC = (demo: Demo) => process.kill(-(demo.proc.pid as number), 'SIGINT')
+
+const ready = (demo: Demo, timeoutMs: number) =>
+  until('readiness', demo, async () => ((await fetch(`${demo.base}/ready`)).ok ? true : undefined), timeoutMs)
+
+async function goneWithin(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const left = pids.filter(alive)
+    if (left.length === 0 || Date.now() > deadline) return left
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const blockNumber = async (demo: Demo) =>
+  Number(
+    (await graphql<{ _meta: { block: { number: number } } }>(demo, '{ _meta { block { number } } }'))._meta.block
+      .number,
+  )
+
 describe('npm start with no configuration', () => {
   it('starts a live network: chain, indexer, two workers, traffic, on-chain jobs served; Ctrl-C stops everything; a restart resumes', async () => {
+    const startedAt = Math.floor(Date.now() / 1000)
     const demo = await startDemo()
     await until('readiness', demo, async () => ((await fetch(`${demo.base}/ready`)).ok ? true : undefined), 150_000)
     expect(demo.output()).toContain(`GraphQL http://127.0.0.1:${demo.port}/graphql`)
@@ -132,11 +180,23 @@ describe('npm start with no configuration', () => {
       90_000,
     )
     expect(served).toBeGreaterThan(0)
+    // The chain keeps wall time: its seeded activity, traffic and jobs never move its clock ahead.
+    const { _meta } = await graphql<{ _meta: { block: { timestamp: number } } }>(
+      demo,
+      '{ _meta { block { timestamp } } }',
+    )
+    expect(Number(_meta.block.timestamp)).toBeGreaterThanOrEqual(startedAt)
+    expect(Number(_meta.block.timestamp)).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000))
     const before = await graphql<{ network: { jobCount: string } }>(demo, '{ network(id: "network") { jobCount } }')
 
-    demo.proc.kill('SIGINT')
+    const workerProcesses = workerPids(demo)
+    expect(workerProcesses).toHaveLength(2)
+    ctrlC(demo)
     expect(await demo.exited, demo.output().slice(-2000)).toBe(0)
-    expect(workerProcesses(demo)).toBe('')
+    // One stop from the gateway: the workers drained and exited cleanly, without a second signal cutting them short.
+    expect(demo.output()).not.toContain('second signal')
+    expect(demo.output()).not.toMatch(/worker \d exited with/)
+    expect(await goneWithin([...workerProcesses, await anvilPid()].filter(Boolean), 1_000)).toEqual([])
 
     const again = await startDemo()
     await until(
@@ -148,7 +208,44 @@ describe('npm start with no configuration', () => {
     expect(again.output()).not.toContain('deploying the contracts')
     const after = await graphql<{ network: { jobCount: string } }>(again, '{ network(id: "network") { jobCount } }')
     expect(BigInt(after.network.jobCount)).toBeGreaterThanOrEqual(BigInt(before.network.jobCount))
-    again.proc.kill('SIGINT')
+    ctrlC(again)
+    expect(await again.exited, again.output().slice(-2000)).toBe(0)
+  }, 600_000)
+
+  it('a killed gateway takes its chain and workers with it; a second start on a live data folder is refused', async () => {
+    const demo = await startDemo()
+    await ready(demo, 150_000)
+    await until('two workers', demo, async () => (workerPids(demo).length === 2 ? true : undefined), 60_000)
+
+    const second = await startDemo()
+    expect(await second.exited).not.toBe(0)
+    const refusal = second.output().trim()
+    expect(refusal).toBe(
+      `data folder ${dataDir} is in use by process ${demo.proc.pid} (another gateway?): stop it, or set DATA_DIR to another folder`,
+    )
+
+    const before = await blockNumber(demo)
+    const children = [...workerPids(demo), await anvilPid()]
+    expect(children).toHaveLength(3)
+    demo.proc.kill('SIGKILL')
+    // The lifeline SIGTERMs them at once; the workers' drain is bounded by 10 s, anvil writes its state and exits.
+    expect(await goneWithin(children, 20_000)).toEqual([])
+
+    const again = await startDemo()
+    await ready(again, 150_000)
+    // The new chain's anvil is the only one on the state file: nothing of the killed run writes it any more.
+    expect(children).not.toContain(await anvilPid())
+    const after = await until(
+      'the index to move past the killed run',
+      again,
+      async () => {
+        const n = await blockNumber(again)
+        return n > before ? n : undefined
+      },
+      60_000,
+    )
+    expect(after).toBeGreaterThan(before)
+    ctrlC(again)
     expect(await again.exited, again.output().slice(-2000)).toBe(0)
   }, 600_000)
 })

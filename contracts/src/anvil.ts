@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
@@ -29,6 +29,11 @@ export interface AnvilOptions {
   accounts?: number
   /** Extra command-line flags, e.g. ['--state', 'dir']. */
   args?: string[]
+  /**
+   * Its own process group: a terminal's Ctrl-C then reaches only the parent, which stops anvil after whatever still
+   * uses the chain (the demo gateway does).
+   */
+  detached?: boolean
 }
 
 export interface Anvil {
@@ -88,9 +93,10 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
     ...(options.args ?? []),
   ]
   const bin = anvilBinary()
+  const spawnOptions: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false }
   const child = bin.endsWith('.mjs')
-    ? spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn(process.execPath, [bin, ...args], spawnOptions)
+    : spawn(bin, args, spawnOptions)
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString()

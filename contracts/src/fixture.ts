@@ -2,17 +2,14 @@ import {
   type Abi,
   type Account,
   type Address,
-  BaseError,
   type Chain,
   createPublicClient,
   createTestClient,
   createWalletClient,
   custom,
-  decodeErrorResult,
   defineChain,
   type Hex,
   http,
-  isHex,
   keccak256,
   type PublicClient,
   parseEther,
@@ -26,7 +23,7 @@ import { computeTokenAbi, jobMarketAbi, providerStakingAbi, rewardPoolAbi } from
 import { ANVIL_KEYS, type Anvil, type AnvilOptions, startAnvil } from './anvil'
 import { type Deployment, type DeployParams, deployAll } from './deploy'
 import { type ComputeReceipt, type ReceiptDomain, receiptDomain, signReceipt } from './receipts'
-import { contractErrorsAbi, type Revert, revertOfError } from './revert'
+import { contractErrorsAbi, formatMinedRevert, type Revert, replayRevert, revertOfError } from './revert'
 
 export { contractErrorsAbi, type Revert } from './revert'
 
@@ -215,47 +212,11 @@ export function reads(net: LocalNetwork) {
 export async function send(net: LocalNetwork, hash: Promise<Hex>): Promise<Hex> {
   const h = await hash
   const receipt = await net.publicClient.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })
-  if (receipt.status !== 'success')
-    throw new Error(`tx ${h} reverted in block ${receipt.blockNumber}: ${await revertReason(net, receipt)}`)
+  if (receipt.status !== 'success') {
+    const why = formatMinedRevert(await replayRevert({ client: net.publicClient, receipt }))
+    throw new Error(`tx ${h} reverted in block ${receipt.blockNumber}: ${why}`)
+  }
   return h
-}
-
-/**
- * Replays a reverted transaction as it ran: on its parent's state (automine: one transaction per block), with the
- * mined block's number and timestamp and the transaction's gas limit. A replay in the parent block's own context
- * would pass a call that reverted only because its block came later, and would hide an exhausted gas limit.
- */
-async function revertReason(net: LocalNetwork, receipt: TransactionReceipt): Promise<string> {
-  const c = net.publicClient
-  const [tx, block] = await Promise.all([
-    c.getTransaction({ hash: receipt.transactionHash }),
-    c.getBlock({ blockNumber: receipt.blockNumber }),
-  ])
-  if (receipt.gasUsed === tx.gas) return `out of gas (used all ${tx.gas})`
-  return c
-    .call({
-      account: tx.from,
-      to: tx.to,
-      data: tx.input,
-      value: tx.value,
-      gas: tx.gas,
-      blockNumber: receipt.blockNumber - 1n,
-      blockOverrides: { number: block.number, time: block.timestamp },
-    })
-    .then(
-      () => `the replay at block ${block.number}'s time ${block.timestamp} succeeds`,
-      (error: Error) => {
-        const raw = error instanceof BaseError ? error.walk((e) => isHex((e as { data?: unknown }).data)) : undefined
-        const data = (raw as { data?: Hex } | null | undefined)?.data
-        if (data && data.length >= 10) {
-          try {
-            const decoded = decodeErrorResult({ abi: contractErrorsAbi, data })
-            return `${decoded.errorName}(${decoded.args?.join(', ') ?? ''}) at block time ${block.timestamp}`
-          } catch {}
-        }
-        return error.message.split('\n')[0] ?? error.message
-      },
-    )
 }
 
 /** High-level actions on a local network, one transaction each, for tests and seeding. */

@@ -1,4 +1,5 @@
 import 'reflect-metadata'
+import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { ANVIL_KEYS } from '@computegraph/contracts/anvil'
 import { Logger } from '@nestjs/common'
@@ -6,20 +7,29 @@ import { NestFactory } from '@nestjs/core'
 import type { Hex } from 'viem'
 import { AppModule } from './app.module'
 import { ConfigError, loadConfig } from './config/config'
+import { acquireDataDirLock, DataDirInUseError } from './db/data-dir-lock'
 import { type DemoChain, startDemoChain } from './demo/demo-chain'
 import { startDemoTraffic } from './demo/demo-traffic'
 import { type DemoWorkers, startDemoWorkers } from './demo/demo-workers'
+import { type Lifeline, startLifeline } from './demo/lifeline'
 
 /** `npm start`: the gateway; with no RPC_URL, the embedded demo (anvil, contracts, seeded activity, PGlite). */
 async function main() {
   const logger = new Logger('computegraph')
   let config = loadConfig()
   let demo: DemoChain | undefined
+  let lifeline: Lifeline | undefined
+  let dataDirLock: { release(): Promise<void> } | undefined
   if (config.demo.enabled) {
+    // The whole demo folder (database and chain state) is this process's, or the start is refused.
+    await mkdir(config.dataDir, { recursive: true })
+    dataDirLock = await acquireDataDirLock({ dataDir: config.dataDir, wait: false })
+    lifeline = startLifeline()
     demo = await startDemoChain({
       dataDir: config.dataDir,
       anvilPort: config.demo.anvilPort,
       seedSteps: config.demo.seedSteps,
+      lifeline,
       logger,
     })
     config = {
@@ -42,9 +52,14 @@ async function main() {
   const base = `http://${host}:${port}`
   let workers: DemoWorkers | undefined
   let traffic: ReturnType<typeof startDemoTraffic> | undefined
-  if (demo) {
+  if (demo && lifeline) {
     if (config.demo.workers > 0) {
-      workers = startDemoWorkers({ workersUrl: `ws://${host}:${port}/workers`, count: config.demo.workers, logger })
+      workers = startDemoWorkers({
+        workersUrl: `ws://${host}:${port}/workers`,
+        count: config.demo.workers,
+        lifeline,
+        logger,
+      })
     }
     if (config.demo.traffic) traffic = startDemoTraffic({ net: demo.net, baseUrl: base, logger })
   }
@@ -62,6 +77,8 @@ async function main() {
     await workers?.stop()
     await app.close()
     await demo?.stop()
+    lifeline?.close()
+    await dataDirLock?.release()
     process.exit(0)
   }
   process.once('SIGINT', stop)
@@ -69,6 +86,7 @@ async function main() {
 }
 
 main().catch((error: Error) => {
-  console.error(error instanceof ConfigError ? error.message : `failed to start: ${error.stack ?? error.message}`)
+  const known = error instanceof ConfigError || error instanceof DataDirInUseError
+  console.error(known ? error.message : `failed to start: ${error.stack ?? error.message}`)
   process.exit(1)
 })

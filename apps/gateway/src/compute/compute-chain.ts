@@ -1,6 +1,12 @@
 import { jobMarketAbi, providerStakingAbi } from '@computegraph/contracts/abis'
 import type { ComputeReceipt } from '@computegraph/contracts/receipts'
-import { formatRevert, type Revert, replayRevert, revertOfError } from '@computegraph/contracts/revert'
+import {
+  formatMinedRevert,
+  formatRevert,
+  type Revert,
+  replayRevert,
+  revertOfError,
+} from '@computegraph/contracts/revert'
 import {
   type Address,
   createPublicClient,
@@ -76,10 +82,11 @@ export class ComputeChain {
         )
       })
       if (receipt.status !== 'success') {
-        const revert = await replayRevert({ client: this.client, hash, blockNumber: receipt.blockNumber }).catch(
-          () => undefined,
-        )
-        throw new TransactionRevertedError(action, revert ?? { errorName: 'Error', args: [`${hash} reverted`] })
+        const mined = await replayRevert({ client: this.client, receipt }).catch(() => undefined)
+        if (mined && 'revert' in mined) throw new TransactionRevertedError(action, mined.revert)
+        // Out of gas, or a replay that passes: the block it landed in differed from the one it was estimated for.
+        const why = mined ? formatMinedRevert(mined) : 'no replay'
+        throw new TransactionFailedError(`${action}: ${hash} reverted in block ${receipt.blockNumber} (${why})`)
       }
       return hash
     })

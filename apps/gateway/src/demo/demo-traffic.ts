@@ -96,6 +96,8 @@ export function startDemoTraffic({
       steps: Number.MAX_SAFE_INTEGER,
       providers: DEMO_PROVIDERS,
       clients: DEMO_CLIENTS,
+      // Block time keeps wall time: the workers' receipts, the indexer's buckets and the dashboard read that clock.
+      timeTravel: false,
       onStep: async () => {
         await pace(stepMs)
         if (Date.now() < nextJobAt) return

@@ -6,6 +6,7 @@ import { toHex } from 'viem'
 import type { HDAccount } from 'viem/accounts'
 import type { Logger } from '../indexer/indexer'
 import { DEMO_WORKER_ACCOUNTS } from './demo-chain'
+import type { Lifeline } from './lifeline'
 
 const WORKER_MAIN = fileURLToPath(new URL('../../../../gpu-worker/src/main.ts', import.meta.url))
 
@@ -22,15 +23,19 @@ export interface DemoWorkers {
 
 /**
  * The demo's two local workers: the real worker CLI in child processes, each the key of a staked demo provider,
- * holding the shipped models. Their warnings and errors go to the gateway's log.
+ * holding the shipped models. Their warnings and errors go to the gateway's log. Each runs in its own process group,
+ * so a terminal's Ctrl-C reaches only the gateway, which stops them with one SIGTERM (they drain what they hold); the
+ * lifeline ends them if the gateway dies without stopping them.
  */
 export function startDemoWorkers({
   workersUrl,
   count,
+  lifeline,
   logger,
 }: {
   workersUrl: string
   count: number
+  lifeline: Lifeline
   logger: Logger
 }): DemoWorkers {
   const children: ChildProcess[] = []
@@ -49,14 +54,23 @@ export function startDemoWorkers({
         '32',
         '--max-wait-ms',
         '2',
-        // Receipts outlive the demo chain's clock jumps (see DEMO_PARAMS), so on-chain submissions stay valid.
+        // The demo's chain keeps wall time now, but a data folder from before that can run days ahead of it (the old
+        // activity moved its clock): receipts valid for a month stay acceptable on-chain there.
         '--receipt-ttl',
         String(30 * 86_400),
         '--log-level',
         'warn',
       ],
-      { env: { ...process.env, WORKER_PRIVATE_KEY: privateKeyOf(account) }, stdio: ['ignore', 'ignore', 'pipe'] },
+      {
+        env: { ...process.env, WORKER_PRIVATE_KEY: privateKeyOf(account) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true,
+      },
     )
+    lifeline.watch(child)
+    child.once('exit', (code, signal) => {
+      if (code !== 0) logger.warn(`worker ${i + 1} exited with ${signal ?? `code ${code}`}`)
+    })
     if (child.stderr) {
       createInterface({ input: child.stderr }).on('line', (line) => logger.warn(`worker ${i + 1}: ${line}`))
     }
@@ -69,7 +83,8 @@ export function startDemoWorkers({
           (child) =>
             new Promise<void>((resolve) => {
               if (child.exitCode !== null || child.signalCode !== null) return resolve()
-              const kill = setTimeout(() => child.kill('SIGKILL'), 5_000)
+              // Past the workers' own drain bound (--shutdown-grace-ms, 10 s by default).
+              const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)
               child.once('exit', () => {
                 clearTimeout(kill)
                 resolve()
