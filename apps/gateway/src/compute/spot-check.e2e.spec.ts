@@ -45,7 +45,13 @@ interface Stored {
   receipt: {
     receipt: unknown
     attestation: {
-      attestation: { receiptDigest: Hex; verification: number; evidenceHash: Hex; attestedAt: string; blockNumber: string }
+      attestation: {
+        receiptDigest: Hex
+        verification: number
+        evidenceHash: Hex
+        attestedAt: string
+        blockNumber: string
+      }
       signature: Hex
       gateway: Address
     }

@@ -15,6 +15,7 @@ import { attest, attestationBlock } from './result-bundle'
 import { checkInferenceResult } from './result-check'
 import { clampDeadlineMs, Router } from './router'
 import { compareOutputs, faultyByReferee, Referee, type SpotChecker, spotCheckEvidence } from './spot-check'
+import { ReceiptRepository } from './verification/receipt.repository'
 import { type BundleAttestation, parseReceiptBundle, receiptBundleToJson } from './verification/receipt-bundle'
 import { type LiveWorker, WorkerPool } from './worker-pool'
 
@@ -70,6 +71,7 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
     @Inject(WorkerPool) pool: WorkerPool,
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(IndexerService) private readonly indexer: IndexerService,
+    @Inject(ReceiptRepository) private readonly receipts: ReceiptRepository,
   ) {
     this.router = new Router(pool, config.compute)
     this.referee = new Referee((id) => catalog.modelBytes(id))
@@ -178,7 +180,7 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
         evidence,
         blockNumber: attestationBlock(this.indexer),
       })
-      return this.record(requestId, withAttestation(outcome, attestation), {
+      return this.record(requestId, await this.attach(outcome, attestation), {
         status: 'matched',
         checker: getAddress(second.worker.provider),
         bitwise: comparison.bitwise,
@@ -222,7 +224,7 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
       `request ${requestId}: outputs of ${worker.provider} and ${second.worker.provider} disagree at element ` +
         `${comparison.at} (${comparison.a} vs ${comparison.b}); at fault: ${faulty.map((w) => w.provider).join(', ') || 'undetermined'}`,
     )
-    await this.record(requestId, attestation ? withAttestation(outcome, attestation) : outcome, {
+    await this.record(requestId, attestation ? await this.attach(outcome, attestation) : outcome, {
       status: 'mismatched',
       checker: getAddress(second.worker.provider),
       faulty: faulty.map((w) => getAddress(w.provider)),
@@ -251,6 +253,15 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
       this.logger.error(`slashing ${provider} failed: ${(error as Error).message.split('\n')[0]}`)
       return undefined
     }
+  }
+
+  /**
+   * The outcome with its new attestation, also put in the receipt store: verifiers read the gateway's latest claim
+   * there, so a client cannot set a DISPUTED verdict aside by presenting the signature-only attestation it got first.
+   */
+  private async attach(outcome: InferenceOutcome, attestation: BundleAttestation): Promise<InferenceOutcome> {
+    await this.receipts.replaceAttestation({ digest: attestation.attestation.receiptDigest, attestation })
+    return withAttestation(outcome, attestation)
   }
 
   private async record(id: string, outcome: InferenceOutcome, spotCheck: SpotCheckRecord): Promise<void> {

@@ -5,7 +5,7 @@ import type { Database } from '../../db/database'
 import { DATABASE } from '../../db/db.module'
 import { computeReceiptTable } from '../../db/schema'
 import { storeError } from '../../graphql/entity.repository'
-import { parseReceiptBundle, type ReceiptBundle, receiptBundleToJson } from './receipt-bundle'
+import { type BundleAttestation, parseReceiptBundle, type ReceiptBundle, receiptBundleToJson } from './receipt-bundle'
 import { receiptDigest } from './receipt-crypto'
 
 export type RecordOutcome =
@@ -71,6 +71,23 @@ export class ReceiptRepository {
         .where(eq(computeReceiptTable.digest, digest.toLowerCase()))
       const row = rows[0]
       return row ? parseReceiptBundle(row.bundle) : null
+    } catch (error) {
+      throw storeError(error)
+    }
+  }
+
+  /**
+   * Replaces the stored bundle's attestation with a later one (a spot check's REEXECUTED_MATCH or DISPUTED), so that
+   * verifiers asking this store see the gateway's latest claim, not the signature-only one a client may still hold.
+   */
+  async replaceAttestation({ digest, attestation }: { digest: Hex; attestation: BundleAttestation }): Promise<void> {
+    const bundle = await this.find(digest)
+    if (!bundle) return
+    try {
+      await this.database.db
+        .update(computeReceiptTable)
+        .set({ bundle: receiptBundleToJson({ ...bundle, attestation }) })
+        .where(eq(computeReceiptTable.digest, digest.toLowerCase()))
     } catch (error) {
       throw storeError(error)
     }

@@ -6,7 +6,7 @@ import { CONFIG } from '../../config/config.module'
 import { BadUserInputError } from '../../graphql/graphql.errors'
 import { IndexedStateRepository } from './indexed-state.repository'
 import { ReceiptRepository } from './receipt.repository'
-import { parseReceiptBundleText, ReceiptBundleError, receiptBundleToJson } from './receipt-bundle'
+import { parseReceiptBundleText, ReceiptBundleError, receiptBundleToJson, verificationName } from './receipt-bundle'
 import {
   type ReceiptVerification,
   type TrustedGateway,
@@ -62,6 +62,10 @@ export function indexedLookups({
     stakeAt: ({ provider, block }) => state.stakeAt({ chainId, provider, block }),
     receiptsWithNonce: (args) => receipts.digestsWithNonce(args),
     job: (args) => state.job(args),
+    heldAttestation: async ({ digest }) => {
+      const held = (await receipts.find(digest))?.attestation
+      return held ? verificationName(held.attestation.verification) : null
+    },
   }
 }
 

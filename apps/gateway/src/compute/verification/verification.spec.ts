@@ -44,6 +44,8 @@ let deploymentFile: string
 const cases: Case[] = []
 /** Two receipts of one worker with the same nonce: a worker that restarted its nonce sequence. */
 let reused: { first: ReceiptBundle; twin: ReceiptBundle }
+/** One receipt as the gateway disputed it, and as a client might present it without that verdict. */
+let disputed: { held: ReceiptBundle; bare: ReceiptBundle; signatureOnly: ReceiptBundle }
 
 const byName = (name: string) => cases.find((c) => c.name === name) as Case
 const bundleText = (b: ReceiptBundle) => JSON.stringify(receiptBundleToJson(b))
@@ -106,11 +108,9 @@ beforeAll(async () => {
     await attested(await then(c as Account), stakedBlock),
     [],
   )
-  await add(
-    'a provider after unbonding below the minimum',
-    await attested(await later(c as Account), laterBlock),
-    ['stake'],
-  )
+  await add('a provider after unbonding below the minimum', await attested(await later(c as Account), laterBlock), [
+    'stake',
+  ])
   await add('a provider staked then, slashed later', await attested(await then(b as Account), stakedBlock), [])
   await add('a provider after its slash', await attested(await later(b as Account), laterBlock), ['stake'])
   await add(
@@ -174,6 +174,13 @@ beforeAll(async () => {
     first: await worker(a as Account, laterAt, 7n).infer({ domain, requester, seed: 31 }),
     twin: await worker(a as Account, laterAt, 7n).infer({ domain, requester, seed: 32 }),
   }
+  const contested = await worker(a as Account, laterAt, 900n).infer({ domain, requester, seed: 41 })
+  disputed = {
+    held: await attest({ bundle: contested, gateway: admin as Account, verification: Verification.DISPUTED }),
+    bare: contested,
+    signatureOnly: await attested(contested, laterBlock),
+  }
+  await writeFile(path.join(dir, 'disputed-bare.json'), bundleText(disputed.bare))
   for (const c of cases) await writeFile(path.join(dir, `${cases.indexOf(c)}.json`), bundleText(c.bundle))
 }, 120_000)
 
@@ -295,7 +302,9 @@ describe.each(['postgres', 'pglite'] as const)('receipt verification on %s', (ki
     const trusted = graphql.get('a staked provider') as GraphqlReport
     expect(trusted.attester).toEqual({ address: net.deployment.dispatcher, trusted: true })
     expect(trusted.checks.find((k) => k.name === 'attestation')?.reason).toMatch(
-      new RegExp(`^gateway ${net.deployment.dispatcher}, trusted as the deployment’s dispatcher, attests SIGNATURE_ONLY`),
+      new RegExp(
+        `^gateway ${net.deployment.dispatcher}, trusted as the deployment’s dispatcher, attests SIGNATURE_ONLY`,
+      ),
     )
     const stranger = graphql.get('an attestation by a key the deployment does not trust') as GraphqlReport
     const address = stranger.attester?.address as string
@@ -376,6 +385,40 @@ describe.each(['postgres', 'pglite'] as const)('receipt verification on %s', (ki
     )
   })
 
+  it('fails a receipt presented without the DISPUTED attestation the gateway holds for it', async () => {
+    await gateway.app.get(ReceiptRepository).record(disputed.held)
+    const verdict = async (bundle: ReceiptBundle) => {
+      const c: Case = { name: 'disputed', bundle, at: bundle.receipt.issuedAt + 10n, failing: [] }
+      const report = await verifyByGraphql(gateway, c)
+      return { failed: report.checks.filter((k) => k.status === 'FAIL').map((k) => k.name), report }
+    }
+    const bare = await verdict(disputed.bare)
+    expect(bare.failed).toEqual(['attestation'])
+    expect(bare.report.checks.find((k) => k.name === 'attestation')?.reason).toBe(
+      'the gateway’s receipt store holds a DISPUTED attestation for this receipt; the bundle leaves it out',
+    )
+    const replaced = await verdict(disputed.signatureOnly)
+    expect(replaced.failed).toEqual(['attestation'])
+    expect(replaced.report.checks.find((k) => k.name === 'attestation')?.reason).toContain('presents SIGNATURE_ONLY')
+    if (kind === 'postgres') {
+      const cli = await runVerifyCli({
+        args: [
+          path.join(dir, 'disputed-bare.json'),
+          '--json',
+          '--deployment',
+          deploymentFile,
+          '--at',
+          (disputed.bare.receipt.issuedAt + 10n).toString(),
+        ],
+        env,
+      })
+      expect(cli.code).toBe(1)
+      expect(JSON.parse(cli.stdout).checks).toEqual(
+        bare.report.checks.map((k) => ({ ...k, status: k.status.toLowerCase() })),
+      )
+    }
+  })
+
   it('answers a malformed bundle with BAD_USER_INPUT naming the field', async () => {
     const json = receiptBundleToJson(byName('a staked provider').bundle)
     const broken = { ...json, receipt: { ...json.receipt, expiresAt: 'soon' } }
@@ -449,7 +492,9 @@ describe('the verify-receipt CLI', () => {
     })
     expect(text.stdout).toContain('note    stake read from the chain; replay and job checks need the indexed state')
     expect(text.stdout).toMatch(/gateway +0x[0-9a-fA-F]{40} \(trusted\)/)
-    expect(text.stdout).toMatch(/PASS {2}stake +0x[0-9a-fA-F]{40} had stake \d+ ≥ minimum \d+ at block \d+ of the chain, the block gateway/)
+    expect(text.stdout).toMatch(
+      /PASS {2}stake +0x[0-9a-fA-F]{40} had stake \d+ ≥ minimum \d+ at block \d+ of the chain, the block gateway/,
+    )
     expect(text.stdout).toMatch(/SKIP {2}replay +no receipt store or indexed jobs/)
     expect(text.stdout.trim().split('\n').at(-1)).toBe('VALID')
   })

@@ -430,7 +430,9 @@ describe('verifyReceiptBundle on attestations and evidence', () => {
     const report = await verify(bundle)
     expect(failing(report)).toEqual(['attestation'])
     expect(check(report, 'attestation')?.reason).toMatch(
-      new RegExp(`^attested by ${strangerKey.address}, which is not a gateway this verifier trusts \\(the test’s gateway ${gatewayKey.address}\\)`),
+      new RegExp(
+        `^attested by ${strangerKey.address}, which is not a gateway this verifier trusts \\(the test’s gateway ${gatewayKey.address}\\)`,
+      ),
     )
     expect(report.attester).toEqual({ address: strangerKey.address, trusted: false })
   })

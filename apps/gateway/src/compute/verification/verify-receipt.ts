@@ -93,6 +93,8 @@ export interface VerificationLookups {
   receiptsWithNonce?(args: { worker: Address; nonce: bigint }): Promise<Hex[]>
   /** The on-chain job, or null when it is not known. */
   job?(args: { jobId: bigint }): Promise<IndexedJob | null>
+  /** The mode of the latest attestation the gateway's receipt store holds for this digest; null when none. */
+  heldAttestation?(args: { digest: Hex }): Promise<VerificationName | null>
 }
 
 export interface VerifyReceiptArgs {
@@ -368,6 +370,7 @@ async function attestationCheck({
   skew,
   trusted,
   required,
+  held,
 }: {
   bundle: ReceiptBundle
   digest: Hex
@@ -375,6 +378,7 @@ async function attestationCheck({
   skew: bigint
   trusted: readonly TrustedGateway[] | undefined
   required: boolean
+  held: VerificationName | null
 }): Promise<AttestationVerdict> {
   const a = bundle.attestation
   const verdict = (check: ReceiptCheck, noBlock: string, trust = false): AttestationVerdict => ({
@@ -384,9 +388,21 @@ async function attestationCheck({
     trustedBlock: null,
     noBlock,
   })
+  if (held === 'DISPUTED' && a?.attestation.verification !== Verification.DISPUTED) {
+    return verdict(
+      fail(
+        'attestation',
+        `the gateway’s receipt store holds a DISPUTED attestation for this receipt; the bundle ${a ? `presents ${verificationName(a.attestation.verification)} instead` : 'leaves it out'}`,
+      ),
+      'the bundle’s attestation is superseded',
+    )
+  }
   if (!a) {
     const check = required
-      ? fail('attestation', 'no gateway attestation, and this verifier requires one (a DISPUTED one may have been removed)')
+      ? fail(
+          'attestation',
+          'no gateway attestation, and this verifier requires one (a DISPUTED one may have been removed)',
+        )
       : skip('attestation', 'no gateway attestation: only the worker’s signature vouches for this result')
     return verdict(check, 'no attestation names the block this receipt was accepted at')
   }
@@ -421,14 +437,20 @@ async function attestationCheck({
   }
   if (attestation.attestedAt > now + skew) {
     return verdict(
-      fail('attestation', `attested in the future: attestedAt ${attestation.attestedAt}, now ${now} (wall-clock seconds)`),
+      fail(
+        'attestation',
+        `attested in the future: attestedAt ${attestation.attestedAt}, now ${now} (wall-clock seconds)`,
+      ),
       unusable,
     )
   }
   const claim = `${verificationName(attestation.verification)} at ${attestation.attestedAt} (wall clock), against block ${attestation.blockNumber}`
   if (!trusted) {
     return verdict(
-      skip('attestation', `gateway ${a.gateway} signed it (${claim}), but no trusted gateways were given to judge it by`),
+      skip(
+        'attestation',
+        `gateway ${a.gateway} signed it (${claim}), but no trusted gateways were given to judge it by`,
+      ),
       `gateway ${a.gateway} is not known to be trusted`,
     )
   }
@@ -590,6 +612,7 @@ export async function verifyReceiptBundle({
   const digest = receiptDigest({ domain: bundle.domain, receipt })
   const jobPromise = receipt.jobId !== 0n && lookups.job ? lookups.job({ jobId: receipt.jobId }) : undefined
   const job = await jobPromise
+  const held = lookups.heldAttestation ? await lookups.heldAttestation({ digest }) : null
   const attestation = await attestationCheck({
     bundle,
     digest,
@@ -597,6 +620,7 @@ export async function verifyReceiptBundle({
     skew: maxClockSkew,
     trusted: trustedGateways,
     required: requireAttestation,
+    held,
   })
   const point = stakePoint({ attestation })
   const [signature, replay, stake, evidence] = await Promise.all([
