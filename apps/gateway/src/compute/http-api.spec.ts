@@ -150,6 +150,20 @@ describe('request ids', () => {
     expect(again.body).toEqual(first.body)
   })
 
+  it('answers CONFLICT to a train mutation that reuses an id with other settings', async () => {
+    const train = (epochs: number) =>
+      cn.gateway.query<{ train: { id: string } }>(
+        `mutation { train(input: { kind: "logistic", name: "conflict-probe", epochs: ${epochs}, seed: 1, requestId: "train-409",
+          dataset: { kind: "generated", name: "market-direction", rows: 100, seed: 1 } }) { id status } }`,
+      )
+    const first = await train(1)
+    expect(first.body.errors).toBeUndefined()
+    expect(first.body.data?.train.id).toMatch(/^[0-9a-f]{32}$/)
+    const again = await train(2)
+    expect(again.body.errors?.[0]?.extensions).toEqual({ code: 'CONFLICT', reason: 'REQUEST_ID_REUSED' })
+    expect(again.body.errors?.[0]?.message).toMatch(/: task differs;/)
+  })
+
   it('answers CONFLICT over GraphQL for a reused id with another input', async () => {
     const mutation =
       'mutation($rows: [[Float!]!]) { infer(input: { model: "volatility-mlp", input: $rows, requestId: "gql-409" }) { status } }'

@@ -3,10 +3,10 @@ import { describe as describeValue, tensorFromWire } from '@computegraph/gpu-wor
 import { describeShape, type Tensor } from '@computegraph/gpu-worker/tensor'
 import { type Address, getAddress, isAddress, maxUint256, zeroAddress } from 'viem'
 import { InvalidComputeInputError } from './compute.errors'
+import { CALLER_REQUEST_ID } from './request-id'
 
 /** Rows one request may carry: far above a bot's batch, far below what would stall a worker. */
 export const MAX_ROWS = 10_000
-const REQUEST_ID = /^[A-Za-z0-9_-]{1,128}$/
 const PARAMETER_KEY = /^[A-Za-z0-9_.-]{1,64}$/
 // Names that an object literal treats as its prototype: assigning one would silently drop the parameter.
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
@@ -132,7 +132,7 @@ export function parseInferRequest({
   }
   let requestId: string | undefined
   if (request.requestId !== undefined && request.requestId !== null) {
-    if (typeof request.requestId !== 'string' || !REQUEST_ID.test(request.requestId)) {
+    if (typeof request.requestId !== 'string' || !CALLER_REQUEST_ID.test(request.requestId)) {
       bad('requestId must be 1 to 128 letters, digits, _ or -')
     }
     requestId = request.requestId as string

@@ -13,6 +13,9 @@ export interface Caller {
   requester: Address
 }
 
+/** What a caller may choose as its own request id. */
+export const CALLER_REQUEST_ID = /^[A-Za-z0-9_-]{1,128}$/
+
 /** A gateway-assigned request id: 128 random bits, so that holding one is what lets a caller read it. */
 export function newRequestId(): string {
   return randomBytes(16).toString('hex')

@@ -123,7 +123,11 @@ describe('a worker killed while holding requests', () => {
     const responses = await Promise.all(pending)
     for (const [i, res] of responses.entries()) {
       expect(res.status, JSON.stringify(res.body)).toBe(200)
-      expect(res.body).toMatchObject({ status: 'completed', attempts: 2, worker: { provider: account(2).address } })
+      expect(res.body).toMatchObject({
+        status: 'completed',
+        attempts: 2,
+        worker: { provider: account(2).address.toLowerCase() },
+      })
       expect(Float32Array.from((res.body.output as { data: number[] }).data)).toEqual(
         await expected('volatility-mlp', rows[i] as number[][]),
       )
@@ -210,7 +214,7 @@ describe('a worker whose result carries a wrong receipt', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200)
     const liar = lied[0] as LocalAccount
     const honest = [account(3), account(4)].find((a) => a.address !== liar.address) as LocalAccount
-    expect(res.body).toMatchObject({ attempts: 2, worker: { provider: honest.address } })
+    expect(res.body).toMatchObject({ attempts: 2, worker: { provider: honest.address.toLowerCase() } })
     const { receipt, check } = await receiptOf(res.body)
     expect(check).toEqual({ valid: true, signer: honest.address })
     expect(receiptToJson(receipt).worker).toBe(honest.address)

@@ -80,8 +80,8 @@ describe('spot checks of a worker that returns wrong outputs for a share of requ
       providers: 2,
       env: { COMPUTE_SPOT_CHECK_SHARE: String(SHARE), COMPUTE_SLASH_AMOUNT: SLASH.toString() },
     })
-    honest = cn.providers[0]?.address as Address
-    faulty = cn.providers[1]?.address as Address
+    honest = cn.providers[0]?.address.toLowerCase() as Address
+    faulty = cn.providers[1]?.address.toLowerCase() as Address
     cn.startWorker({ provider: 1 })
     cn.startWorker({ provider: 2, extraArgs: ['--fault-rate', String(FAULT_RATE)] })
     engine = await startEngine()
@@ -205,8 +205,8 @@ describe('a worker caught once with its whole stake at risk', () => {
   beforeAll(async () => {
     // Every request checked, every output of worker 2 wrong, the whole stake slashed (COMPUTE_SLASH_AMOUNT=0).
     cn = await startComputeNetwork({ providers: 2, env: { COMPUTE_SPOT_CHECK_SHARE: '1' } })
-    honest = cn.providers[0]?.address as Address
-    faulty = cn.providers[1]?.address as Address
+    honest = cn.providers[0]?.address.toLowerCase() as Address
+    faulty = cn.providers[1]?.address.toLowerCase() as Address
     cn.startWorker({ provider: 1 })
     cn.startWorker({ provider: 2, extraArgs: ['--fault-rate', '1'] })
     await cn.waitForWorkers(2)
@@ -229,7 +229,7 @@ describe('a worker caught once with its whole stake at risk', () => {
       cn
         .pool()
         .all()
-        .some((w) => w.provider === faulty)
+        .some((w) => w.provider.toLowerCase() === faulty)
     ) {
       if (Date.now() > deadline) throw new Error('the slashed worker is still in the pool')
       await new Promise((r) => setTimeout(r, 25))

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { receiptFromJson, Verification } from '@computegraph/contracts/receipts'
 import type { InferMessage, ResultMessage } from '@computegraph/gpu-worker/protocol'
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common'
-import { getAddress, type Hex } from 'viem'
+import type { Hex } from 'viem'
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
 import { IndexerService } from '../indexer/indexer.service'
@@ -182,7 +182,7 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
       })
       return this.record(requestId, await this.attach(outcome, attestation), {
         status: 'matched',
-        checker: getAddress(second.worker.provider),
+        checker: second.worker.provider.toLowerCase(),
         bitwise: comparison.bitwise,
         evidenceHash,
       })
@@ -226,8 +226,8 @@ export class SpotCheckService implements SpotChecker, OnApplicationShutdown {
     )
     await this.record(requestId, attestation ? await this.attach(outcome, attestation) : outcome, {
       status: 'mismatched',
-      checker: getAddress(second.worker.provider),
-      faulty: faulty.map((w) => getAddress(w.provider)),
+      checker: second.worker.provider.toLowerCase(),
+      faulty: faulty.map((w) => w.provider.toLowerCase()),
       evidenceHash,
       transactions,
       ...(referee ? {} : { reason: 'the gateway holds no copy of the model to referee; nobody slashed' }),

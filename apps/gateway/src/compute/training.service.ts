@@ -16,7 +16,7 @@ import { InvalidComputeInputError, reasonOf, UnknownRequestError } from './compu
 import { ComputeRepository, type ComputeRequestRow } from './compute.repository'
 import { COMPUTE_IDENTITY, type ComputeIdentity } from './compute-identity'
 import { ModelCatalog } from './model-catalog'
-import { callerKey, checkSameRequest, newRequestId } from './request-id'
+import { CALLER_REQUEST_ID, callerKey, checkSameRequest, newRequestId } from './request-id'
 import { clampDeadlineMs, InvalidResultError, Router } from './router'
 import { WorkerPool } from './worker-pool'
 
@@ -109,7 +109,7 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
       }
       requester = getAddress(rawRequester)
     }
-    if (rawId !== undefined && rawId !== null && (typeof rawId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(rawId))) {
+    if (rawId !== undefined && rawId !== null && (typeof rawId !== 'string' || !CALLER_REQUEST_ID.test(rawId))) {
       throw new InvalidComputeInputError('requestId must be 1 to 128 letters, digits, _ or -')
     }
     const id = newRequestId()
