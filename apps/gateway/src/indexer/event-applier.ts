@@ -3,6 +3,7 @@ import { type EntityChanges, EntityStore } from './entity-store'
 import type { ChainEvent } from './events'
 import { applyEvent, DataPointIds, dependentKeys, entityKeys, type HandlerEnv } from './handlers'
 import type { IndexerRepository } from './indexer.repository'
+import { bucketClock } from './rollup'
 
 /** A handler failed on an event: a bug or an unexpected event, not something a retry cures. */
 export class HandlerError extends Error {
@@ -26,18 +27,30 @@ export class EventApplier {
     this.store = new EntityStore(model, cacheEntities)
   }
 
-  async apply(events: ChainEvent[]): Promise<void> {
-    if (events.length === 0) return
+  /**
+   * Applies `events` (in chain order) from the bucket clock `clock`, which each event's block and each of `blocks`
+   * (stored blocks among them that have no events, for a rebuild) raises in chain order. Returns the clock after them.
+   */
+  async apply(
+    events: ChainEvent[],
+    { clock, blocks = [] }: { clock: bigint; blocks?: { number: bigint; timestamp: bigint }[] },
+  ): Promise<bigint> {
+    if (events.length === 0) return clock
     await this.prefetch(events.flatMap((e) => entityKeys(e)))
     await this.prefetch(events.flatMap((e) => dependentKeys(e, (entity, id) => this.store.peek(entity, id))))
+    let i = 0
     for (const event of events) {
+      for (let b = blocks[i]; b && b.number <= event.blockNumber; b = blocks[++i])
+        clock = bucketClock(clock, b.timestamp)
+      clock = bucketClock(clock, event.timestamp)
       try {
-        applyEvent({ store: this.store, event, env: this.env, ids: this.ids })
+        applyEvent({ store: this.store, event, env: this.env, ids: this.ids, bucketTime: clock })
       } catch (error) {
         const where = `${event.contract}.${event.name} at block ${event.blockNumber} log ${event.logIndex}`
         throw new HandlerError(`${where}: ${(error as Error).message}`, { cause: error })
       }
     }
+    return clock
   }
 
   takeChanges(): EntityChanges[] {

@@ -48,6 +48,7 @@ class Ctx {
     readonly event: ChainEvent,
     readonly env: HandlerEnv,
     readonly ids: DataPointIds,
+    readonly bucketTime: bigint,
   ) {}
   get block() {
     return this.event.blockNumber
@@ -72,9 +73,13 @@ class Ctx {
   save(entity: string, row: Row) {
     this.store.set(entity, row, this.block)
   }
-  /** Appends a data point to a timeseries; its id and timestamp are set here, as graph-node sets them. */
+  /**
+   * Appends a data point to a timeseries; its id and timestamp are set here, as graph-node sets them, the timestamp
+   * from the bucket clock rather than the block's own time (see bucketClock).
+   */
   dataPoint(entity: string, values: Record<string, unknown>) {
-    this.store.set(entity, { ...values, id: this.ids.next(this.block), timestamp: this.ts * MICROS }, this.block)
+    const timestamp = this.bucketTime * MICROS
+    this.store.set(entity, { ...values, id: this.ids.next(this.block), timestamp }, this.block)
   }
   network(): Row {
     return (
@@ -561,11 +566,14 @@ export function applyEvent({
   event,
   env,
   ids,
+  bucketTime,
 }: {
   store: EntityStore
   event: ChainEvent
   env: HandlerEnv
   ids: DataPointIds
+  /** The time the event's data points count at in statistics buckets (rollup.ts's bucketClock at its block). */
+  bucketTime: bigint
 }): void {
-  HANDLERS[event.name]?.run(new Ctx(store, event, env, ids), event.args)
+  HANDLERS[event.name]?.run(new Ctx(store, event, env, ids, bucketTime), event.args)
 }

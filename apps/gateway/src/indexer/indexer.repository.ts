@@ -46,6 +46,8 @@ export interface SyncState {
   blockHash: string
   blockTimestamp: bigint
   finalizedBlock: bigint
+  /** The bucket clock at the cursor (rollup.ts's bucketClock): the latest stored block time, derived, not stored. */
+  clock: bigint
 }
 
 export interface BlockRow {
@@ -59,7 +61,8 @@ export interface Batch {
   changes: EntityChanges[]
   events: ChainEvent[]
   blocks: BlockRow[]
-  state: SyncState
+  /** The cursor after the batch (its bucket clock follows from the stored blocks). */
+  state: Omit<SyncState, 'clock'>
   /** Statistics buckets the batch's blocks close, rolled up after its data points are written. */
   rollups?: ClosedBucket[]
 }
@@ -136,15 +139,25 @@ export class IndexerRepository {
   ) {}
 
   async getSyncState(chainId: number): Promise<SyncState | undefined> {
-    const rows = await this.rows(sql`select * from sync_state where chain_id = ${chainId}`)
-    const r = rows[0]
+    return this.syncState(this.db, chainId)
+  }
+
+  private async syncState(db: Db, chainId: number): Promise<SyncState | undefined> {
+    // Stored blocks end at the cursor (they commit with it and roll back with it); block_timestamp's index on
+    // (chain_id, timestamp) finds their latest time without a scan.
+    const result = (await db.execute(sql`select s.*, (select max(b.timestamp) from block b
+      where b.chain_id = s.chain_id and b.number <= s.block_number)::text as clock
+      from sync_state s where s.chain_id = ${chainId}`)) as unknown as { rows: Record<string, unknown>[] }
+    const r = result.rows[0]
     if (!r) return undefined
+    const blockTimestamp = BigInt(r.block_timestamp as string)
     return {
       chainId,
       blockNumber: BigInt(r.block_number as string),
       blockHash: r.block_hash as string,
-      blockTimestamp: BigInt(r.block_timestamp as string),
+      blockTimestamp,
       finalizedBlock: BigInt(r.finalized_block as string),
+      clock: r.clock === null ? blockTimestamp : BigInt(r.clock as string),
     }
   }
 
@@ -252,7 +265,7 @@ export class IndexerRepository {
         timestamp = excluded.timestamp`)
   }
 
-  private async saveState(tx: Db, s: SyncState): Promise<void> {
+  private async saveState(tx: Db, s: Omit<SyncState, 'clock'>): Promise<void> {
     await tx.execute(sql`insert into sync_state (chain_id, block_number, block_hash, block_timestamp, finalized_block, updated_at)
       values (${s.chainId}, ${s.blockNumber.toString()}, ${s.blockHash}, ${s.blockTimestamp.toString()}, ${s.finalizedBlock.toString()}, now())
       on conflict (chain_id) do update set block_number = excluded.block_number, block_hash = excluded.block_hash,
@@ -279,10 +292,13 @@ export class IndexerRepository {
     }))
   }
 
-  /** Undoes everything derived from blocks after `ancestor`, and moves the cursor there, in one transaction. */
-  async rollbackTo(state: SyncState): Promise<void> {
+  /**
+   * Undoes everything derived from blocks after `ancestor`, and moves the cursor there, in one transaction. Returns
+   * the cursor as stored then, with the bucket clock of the blocks that remain.
+   */
+  async rollbackTo(state: Omit<SyncState, 'clock'>): Promise<SyncState> {
     const after = state.blockNumber.toString()
-    await this.db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       for (const e of this.model.entities) {
         const t = ident(e.table)
         await tx.execute(sql`delete from ${t} where block_from > ${after}`)
@@ -295,6 +311,7 @@ export class IndexerRepository {
       await tx.execute(sql`delete from chain_event where chain_id = ${state.chainId} and block_number > ${after}`)
       await tx.execute(sql`delete from block where chain_id = ${state.chainId} and number > ${after}`)
       await this.saveState(tx as unknown as Db, state)
+      return (await this.syncState(tx as unknown as Db, state.chainId)) as SyncState
     })
   }
 
@@ -328,6 +345,13 @@ export class IndexerRepository {
       parentHash: (r.parent_hash as string) ?? null,
       timestamp: BigInt(r.timestamp as string),
     }))
+  }
+
+  /** Stored blocks in (after, upTo], in order: the blocks that raise the bucket clock between a rebuild's events. */
+  async blocksBetween(chainId: number, after: bigint, upTo: bigint): Promise<{ number: bigint; timestamp: bigint }[]> {
+    const rows = await this.rows(sql`select number::text, timestamp::text from block where chain_id = ${chainId}
+      and number > ${after.toString()}::int8 and number <= ${upTo.toString()}::int8 order by number`)
+    return rows.map((r) => ({ number: BigInt(r.number as string), timestamp: BigInt(r.timestamp as string) }))
   }
 
   /** Stored events after (block, logIndex), in chain order. */

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { Config } from '../config/config'
 import { CONFIG } from '../config/config.module'
 import type { Database } from '../db/database'
+import { describeError } from '../db/database-error'
 import { DATABASE } from '../db/db.module'
 import type { Indexer } from './indexer'
 import type { SyncState } from './indexer.repository'
@@ -50,7 +51,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       },
     }).catch((error: Error) => {
       this.error = error.message
-      this.logger.error(`indexer stopped: ${error.message}`)
+      this.logger.error(`indexer stopped: ${describeError(error)}`)
     })
   }
 

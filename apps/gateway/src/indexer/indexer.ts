@@ -3,12 +3,13 @@ export { HandlerError } from './event-applier'
 import { EventEmitter } from 'node:events'
 import { backoffMs, RetryableError, sleep } from '../common/errors'
 import type { IndexerConfig } from '../config/config'
+import { describeError } from '../db/database-error'
 import type { Interval, SchemaModel } from '../db/entity-model'
 import { EventApplier, HandlerError } from './event-applier'
 import { type ChainEvent, decodeLog, type IndexedContract } from './events'
 import type { HandlerEnv } from './handlers'
 import type { BlockRow, IndexerRepository, SyncState } from './indexer.repository'
-import { closedBuckets, rollupIntervals } from './rollup'
+import { bucketClock, closedBuckets, rollupIntervals } from './rollup'
 import { type BlockHeader, type ChainRpc, RangeTooLargeError, type RawLog } from './rpc'
 
 export interface IndexedContractConfig {
@@ -88,7 +89,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
           throw error
         }
         failures++
-        this.logger.warn(`indexer: ${(error as Error).message}; retrying (attempt ${failures})`)
+        this.logger.warn(`indexer: ${describeError(error)}; retrying (attempt ${failures})`)
         await sleep(backoffMs({ attempt: failures, baseMs: 200, capMs: 10_000 }), signal)
         // Re-read the cursor: what the failed step held in memory may not have been committed.
         this.state = undefined
@@ -110,6 +111,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
       blockHash: cursor.hash,
       blockTimestamp: cursor.timestamp,
       finalizedBlock: 0n,
+      clock: cursor.timestamp,
     }
     await this.o.repository.writeBatch({ changes: [], events: [], blocks: [toBlockRow(cursor)], state })
     this.state = state
@@ -166,8 +168,10 @@ export class Indexer extends EventEmitter<IndexerEvents> {
     let next = startState.blockNumber + 1n
     let pending: ChainEvent[] = []
     let lastTo = startState.blockNumber
-    // The time of the newest block handed to a write: where the next batch's bucket boundaries are counted from.
-    let lastTime = startState.blockTimestamp
+    // The bucket clock as of the blocks handed to a write (where the next batch's bucket boundaries are counted from),
+    // and as of the events applied since, which count at it.
+    let flushedClock = startState.clock
+    let clock = startState.clock
     let lastFlush = Date.now()
     const began = Date.now()
     const total = target - startState.blockNumber
@@ -210,18 +214,20 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         })
       }
       blocks.set(header.number, toBlockRow(header))
+      const rollups = closedBuckets({ intervals: this.intervals, previous: flushedClock, blocks: [...blocks.values()] })
+      clock = bucketClock(clock, header.timestamp)
+      flushedClock = clock
       const state: SyncState = {
         chainId: this.o.chainId,
         blockNumber: header.number,
         blockHash: header.hash,
         blockTimestamp: header.timestamp,
         finalizedBlock: target,
+        clock,
       }
       const events = pending
       pending = []
       lastFlush = Date.now()
-      const rollups = closedBuckets({ intervals: this.intervals, previous: lastTime, blocks: [...blocks.values()] })
-      lastTime = header.timestamp
       writing = this.o.repository
         .writeBatch(
           { changes: this.applier.takeChanges(), events, blocks: [...blocks.values()], state, rollups },
@@ -260,7 +266,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         const top = chunk.logs.at(-1)
         if (top) rangeTops.set(top.blockNumber, top.blockHash.toLowerCase())
         const events = await this.decode(chunk.logs)
-        await this.applier.apply(events)
+        clock = await this.applier.apply(events, { clock })
         for (const e of events) pending.push(e)
         lastTo = chunk.to
         const done = next > target && queue.length === 0
@@ -332,20 +338,21 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         throw new Error(`logs for block ${n} came back for another block hash`)
       }
       const events = await this.decode(logs, block.timestamp)
-      await this.applier.apply(events)
+      await this.applier.apply(events, { clock: state.clock })
       const next: SyncState = {
         chainId: this.o.chainId,
         blockNumber: block.number,
         blockHash: block.hash,
         blockTimestamp: block.timestamp,
         finalizedBlock: finalized,
+        clock: bucketClock(state.clock, block.timestamp),
       }
       await this.o.repository.writeBatch({
         changes: this.applier.takeChanges(),
         events,
         blocks: [toBlockRow(block)],
         state: next,
-        rollups: closedBuckets({ intervals: this.intervals, previous: state.blockTimestamp, blocks: [block] }),
+        rollups: closedBuckets({ intervals: this.intervals, previous: state.clock, blocks: [block] }),
       })
       this.state = state = next
       this.emit('block', next)
@@ -363,7 +370,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
       if (b.number > head.number) continue
       const canonical = await this.o.rpc.getBlock(b.number).catch(() => undefined)
       if (canonical?.hash !== b.hash) continue
-      const ancestor: SyncState = {
+      const ancestor = {
         chainId: this.o.chainId,
         blockNumber: b.number,
         blockHash: b.hash,
@@ -373,9 +380,9 @@ export class Indexer extends EventEmitter<IndexerEvents> {
       this.logger.warn(
         `reorg: rolling back blocks ${b.number + 1n}..${state.blockNumber} to common ancestor ${b.number}`,
       )
-      await this.o.repository.rollbackTo(ancestor)
+      const rolledBack = await this.o.repository.rollbackTo(ancestor)
       this.applier.reset()
-      this.state = ancestor
+      this.state = rolledBack
       this.emit('reorg', { ancestor: b.number, orphanedHead: state.blockNumber })
       return
     }

@@ -3,7 +3,7 @@ import type { SchemaModel } from '../db/entity-model'
 import { EventApplier } from './event-applier'
 import type { HandlerEnv } from './handlers'
 import { IndexerRepository } from './indexer.repository'
-import { closedBuckets, rollupIntervals } from './rollup'
+import { bucketClock, closedBuckets, rollupIntervals } from './rollup'
 
 /**
  * Rebuilds every entity table from the stored event table, without the RPC: for when handler logic changes.
@@ -29,31 +29,32 @@ export async function rebuildEntities({
   await repository.truncateEntities()
   let after = { block: -1n, logIndex: -1 }
   let total = 0
+  // Data points count at the bucket clock, which every stored block raises (those without events too), as live.
+  let clock = 0n
   for (;;) {
     const events = await repository.readEvents(chainId, after, pageSize)
     if (events.length === 0) break
-    await applier.apply(events)
-    await repository.writeEntityChanges(applier.takeChanges())
     const last = events.at(-1) as (typeof events)[number]
+    const blocks = await repository.blocksBetween(chainId, after.block, last.blockNumber)
+    clock = await applier.apply(events, { clock, blocks })
+    await repository.writeEntityChanges(applier.takeChanges())
     after = { block: last.blockNumber, logIndex: last.logIndex }
     total += events.length
     onProgress?.({ events: total, block: last.blockNumber })
   }
   // With every data point stored, the buckets are rolled up at the stored blocks that closed them, as they were live.
   const intervals = rollupIntervals(model)
-  let previous: { number: bigint; timestamp: bigint } | undefined
+  let previous: { number: bigint; clock: bigint } | undefined
   for (;;) {
     const blocks = await repository.blocksAfter(chainId, previous?.number ?? -1n, pageSize)
-    if (blocks.length === 0) break
-    const first = blocks[0] as (typeof blocks)[number]
+    const first = blocks[0]
+    if (!first) break
+    const start = previous?.clock ?? first.timestamp
     await repository.writeRollups(
-      closedBuckets({
-        intervals,
-        previous: (previous ?? first).timestamp,
-        blocks: previous ? blocks : blocks.slice(1),
-      }),
+      closedBuckets({ intervals, previous: start, blocks: previous ? blocks : blocks.slice(1) }),
     )
-    previous = blocks.at(-1)
+    const end = blocks.at(-1) as (typeof blocks)[number]
+    previous = { number: end.number, clock: blocks.reduce((c, b) => bucketClock(c, b.timestamp), start) }
   }
   return { events: total }
 }

@@ -17,6 +17,20 @@ export interface ClosedBucket {
   block: bigint
 }
 
+/**
+ * The time statistics count a block at: the latest block time indexed up to it (`clock`, the running maximum over the
+ * stored blocks before it) or its own, whichever is later. Ethereum requires each block to be later than its parent,
+ * but some rollups allow equal times and a dev chain can jump back (anvil restarted from a state file mines at wall
+ * time, hours before its parent): such a block counts in the bucket that is still open, and a bucket once closed
+ * never takes another data point. The event table and entity fields (createdAt) keep each block's own time. The
+ * clock counts the blocks the indexer stored, so on such a chain an index that backfilled (storing fewer blocks than
+ * one that followed the head) can count a back-dated block in an earlier bucket; rebuilds and reorgs keep to the
+ * blocks stored.
+ */
+export function bucketClock(clock: bigint, timestamp: bigint): bigint {
+  return timestamp > clock ? timestamp : clock
+}
+
 /** The intervals any aggregation of the schema uses, shortest first. */
 export function rollupIntervals(model: SchemaModel): Interval[] {
   const used = new Set(model.aggregations.flatMap((a) => a.intervals))
@@ -24,10 +38,10 @@ export function rollupIntervals(model: SchemaModel): Interval[] {
 }
 
 /**
- * The buckets that `blocks` close, given the time of the block indexed before them: a bucket is rolled up at the first
+ * The buckets that `blocks` close, given the bucket clock before them (`previous`): a bucket is rolled up at the first
  * stored block whose time reaches its end, as graph-node rolls up when a written block crosses a boundary. Only the
- * bucket holding the previous block's time can have data points (every block with events is stored), so each block
- * closes at most one bucket per interval. Times are block timestamps in seconds.
+ * bucket holding the clock can have data points (every block with events is stored, and data points count at the
+ * clock), so each block closes at most one bucket per interval. Times are in seconds.
  */
 export function closedBuckets({
   intervals,
@@ -46,7 +60,7 @@ export function closedBuckets({
       const start = before - (before % length)
       if (start + length <= b.timestamp) out.push({ interval, start: start * MICROS, block: b.number })
     }
-    if (b.timestamp > before) before = b.timestamp
+    before = bucketClock(before, b.timestamp)
   }
   return out
 }

@@ -41,7 +41,8 @@ export async function orphansLeft(database: Database, net: LocalNetwork): Promis
  * Every entity version and statistics bucket (and, with `events`, every stored event) in a canonical order, without
  * vids: two databases that hold the same index dump equal. `closingBlocks: false` leaves out the block that closed
  * each bucket: it is the first block the indexer stored at or past the bucket's end, and which blocks a run stores
- * (batch ends, blocks followed at the head) depends on where it stopped and resumed, while the buckets do not.
+ * (batch ends, blocks followed at the head) depends on where it stopped and resumed, while the buckets do not (on a
+ * chain whose block times never go back: see rollup.ts's bucketClock).
  */
 export async function dumpIndex(
   database: Database,
