@@ -160,6 +160,8 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
   const verdicts = new Map<string, boolean>()
   const dashboardChecked = new Set<string>()
   const memory = new Map<string, MemoryTrack>()
+  /** Every process seen in a gateway's tree: the demo puts its children in process groups of their own. */
+  const seen = new Map<string, ProcessInfo>()
   const rogues: RogueWorker[] = []
   const timers: NodeJS.Timeout[] = []
   const gateways: GatewayProcess[] = []
@@ -180,6 +182,7 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
 
   const start = async (): Promise<DemoRun | undefined> => {
     const n = ++runs
+    const t0 = Date.now()
     let rpcUrl = ''
     try {
       const gateway = await startDemoProcess({
@@ -198,7 +201,7 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
         },
       })
       gateways.push(gateway)
-      invariants.check('restarts', undefined)
+      invariants.check('restarts', undefined, { value: (Date.now() - t0) / 1000, unit: 's to ready' })
       const run: DemoRun = {
         n,
         gateway,
@@ -258,7 +261,8 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
     current = undefined
     const tree = processTree({ root: run.gateway.proc.pid as number })
     if (how === 'ctrl-c') {
-      run.gateway.proc.kill('SIGINT')
+      // A terminal's Ctrl-C signals the whole foreground process group, not the gateway alone.
+      process.kill(-(run.gateway.proc.pid as number), 'SIGINT')
       const code = await Promise.race([run.gateway.exited, sleep(o.stopBoundMs).then(() => 'timeout' as const)])
       invariants.check(
         'stopsClean',
@@ -536,7 +540,9 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
     const run = current
     if (!run) return
     const now = Date.now()
-    for (const p of processTree({ root: run.gateway.proc.pid as number })) {
+    const tree = processTree({ root: run.gateway.proc.pid as number })
+    for (const p of tree) seen.set(`${p.pid}:${p.start}`, p)
+    for (const p of tree) {
       const bytes = residentBytes(p.pid)
       if (bytes === undefined) continue
       const key = `${p.pid}:${p.start}`
@@ -672,6 +678,13 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
     for (const g of gateways) {
       await g.kill('SIGKILL')
       g.killGroup()
+    }
+    for (const p of [...survivors({ processes: [...seen.values()] }), ...strays()]) {
+      try {
+        process.kill(p.pid, 'SIGKILL')
+      } catch {
+        // gone meanwhile
+      }
     }
     await new Promise<void>((resolve) => logFile.end(resolve))
     if (threw && !o.keepOnFailure && !o.workDir) await rm(workDir, { recursive: true, force: true })
