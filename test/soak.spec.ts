@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { runSoak, SHORT_SOAK } from './soak/soak'
 
-// The bounded form of `npm run soak`: the same driver and invariants over about two and a half minutes, one of each
+// The bounded form of `npm run soak`: the same driver and invariants over 100 s of demo uptime, one of each
 // disruption and rogue, so that CI fails when the system as a whole stops holding.
 describe('the demo under restarts, kills, rogue workers and bursts', () => {
   it('keeps every invariant of the soak test', async () => {
     const report = await runSoak({
       ...SHORT_SOAK,
+      // The dashboard's browser test rebuilds the page beside this one; its queries are checked all the same.
+      pageCheck: false,
       keepOnFailure: false,
       log: () => {},
     })
