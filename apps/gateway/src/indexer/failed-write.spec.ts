@@ -18,7 +18,7 @@ const header = (number: bigint, timestamp: bigint): BlockHeader => ({
 
 describe('the indexer retrying a failed write', () => {
   it('logs the database’s own error, not only the statement drizzle ran', async () => {
-    const db = await openTestDatabase('pglite')
+    const db = await openTestDatabase('postgres')
     try {
       const model = loadSchemaModel()
       const repository = new IndexerRepository(db.database.db, model)
