@@ -335,6 +335,9 @@ describe('the dashboard, in headless Chromium against a running demo', () => {
     const verdict = row.locator('td[data-verdict]')
     await expect.poll(() => verdict.getAttribute('data-verdict'), WAIT).toBe('valid')
     expect(await verdict.textContent()).toBe('verified')
+    expect(await verdict.locator('span').getAttribute('title')).toContain(
+      `attested by the trusted gateway ${net.deployment.dispatcher}`,
+    )
   }, 180_000)
 
   it('runs without script errors, and its only failed request is the probe for receipt verification', () => {

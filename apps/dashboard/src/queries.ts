@@ -179,12 +179,14 @@ export interface ReceiptVerification {
   valid: boolean
   signer: string | null
   verification: string | null
+  /** Who attested, and whether the gateway trusts that key (the deployment's dispatcher or arbiter). */
+  attester: { address: string; trusted: boolean } | null
   checks: { name: string; status: 'PASS' | 'FAIL' | 'SKIPPED'; reason: string }[]
 }
 
 export const VERIFY_RECEIPTS = (aliases: number) => /* GraphQL */ `
   query VerifyReceipts(${range(aliases, (i) => `$b${i}: String!, $t${i}: BigInt`)}) {
-    ${range(aliases, (i) => `v${i}: verifyReceipt(bundle: $b${i}, at: $t${i}) { valid signer verification checks { name status reason } }`)}
+    ${range(aliases, (i) => `v${i}: verifyReceipt(bundle: $b${i}, at: $t${i}) { valid signer verification attester { address trusted } checks { name status reason } }`)}
   }
 `
 

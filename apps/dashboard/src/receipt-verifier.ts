@@ -11,7 +11,7 @@ export type Verdict =
   | { kind: 'unavailable' }
   /** JobMarket checked the receipt's signature when it paid; this gateway holds no bundle to check again. */
   | { kind: 'on-chain' }
-  | { kind: 'valid'; mode: string | null }
+  | { kind: 'valid'; mode: string | null; attester: string | null }
   | { kind: 'invalid'; failed: string[] }
   | { kind: 'error'; message: string; at: number }
 
@@ -92,7 +92,7 @@ export class ReceiptVerifier {
         this.verdicts.set(
           digest,
           v.valid
-            ? { kind: 'valid', mode: v.verification }
+            ? { kind: 'valid', mode: v.verification, attester: v.attester?.address ?? null }
             : {
                 kind: 'invalid',
                 failed: v.checks.filter((c) => c.status === 'FAIL').map((c) => `${c.name}: ${c.reason}`),

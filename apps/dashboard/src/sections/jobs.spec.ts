@@ -45,11 +45,19 @@ describe('receipt verification in the jobs table', () => {
     const g = gateway((query, variables) => {
       if (query.includes('receipt(digest')) return { r0: bundle, r1: null }
       expect(variables).toEqual({ b0: bundle, t0: '1690000001' })
-      return { v0: { valid: true, signer: '0xp1', verification: 'REEXECUTED_MATCH', checks: [] } }
+      return {
+        v0: {
+          valid: true,
+          signer: '0xp1',
+          verification: 'REEXECUTED_MATCH',
+          attester: { address: '0xg1', trusted: true },
+          checks: [],
+        },
+      }
     })
     const verifier = new ReceiptVerifier(() => {}, g.request)
     await verifier.check([job('1', '0xaa'), job('2', '0xbb'), job('3', null)])
-    expect(verifier.verdict('0xaa')).toEqual({ kind: 'valid', mode: 'REEXECUTED_MATCH' })
+    expect(verifier.verdict('0xaa')).toEqual({ kind: 'valid', mode: 'REEXECUTED_MATCH', attester: '0xg1' })
     expect(verifier.verdict('0xbb')).toEqual({ kind: 'on-chain' })
     expect(g.asked[0]?.variables).toEqual({ d0: '0xaa', d1: '0xbb' })
   })

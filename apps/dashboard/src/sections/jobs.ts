@@ -24,7 +24,11 @@ function verdictCell(job: JobRow, verifier: ReceiptVerifier): HTMLTableCellEleme
           'JobMarket verified the signed receipt before paying; this gateway holds no bundle to re-check',
         ]
       case 'valid':
-        return ['verified', 'good', `All checks passed${v.mode ? ` (${v.mode.toLowerCase().replace(/_/g, ' ')})` : ''}`]
+        return [
+          'verified',
+          'good',
+          `All checks passed${v.mode ? ` (${v.mode.toLowerCase().replace(/_/g, ' ')})` : ''}${v.attester ? `; attested by the trusted gateway ${v.attester}` : ''}`,
+        ]
       case 'invalid':
         return ['failed', 'bad', v.failed.join('\n')]
       case 'error':

@@ -15,6 +15,7 @@ import type { SpotCheckRecord } from './spot-check.service'
 import { SpotCheckService } from './spot-check.service'
 import { type ComputeNetwork, MIN_STAKE, startComputeNetwork } from './testing/compute-harness'
 import { SHIPPED_MODELS } from './testing/raw-worker'
+import { ReceiptRepository } from './verification/receipt.repository'
 
 const MLP = SHIPPED_MODELS.find((m) => m.name === 'volatility-mlp')?.id as string
 const ZERO_HASH = `0x${'0'.repeat(64)}`
@@ -193,6 +194,16 @@ describe('spot checks of a worker that returns wrong outputs for a share of requ
           gateway,
         }),
       ).toEqual({ valid: true, signer: gateway })
+    }
+  })
+
+  it('leaves in the receipt store the attestation each request ended with: a DISPUTED verdict is what verifiers find', async () => {
+    const store = cn.gateway.app.get(ReceiptRepository)
+    const disputed = stored.filter((s) => s.receipt.attestation.attestation.verification === Verification.DISPUTED)
+    expect(disputed.length).toBeGreaterThan(0)
+    for (const s of stored) {
+      const held = await store.find(s.receipt.attestation.attestation.receiptDigest)
+      expect(held?.attestation?.attestation.verification).toBe(s.receipt.attestation.attestation.verification)
     }
   })
 })

@@ -381,10 +381,10 @@ async function attestationCheck({
   held: VerificationName | null
 }): Promise<AttestationVerdict> {
   const a = bundle.attestation
-  const verdict = (check: ReceiptCheck, noBlock: string, trust = false): AttestationVerdict => ({
+  const verdict = (check: ReceiptCheck, noBlock: string): AttestationVerdict => ({
     check,
     gateway: a?.gateway ?? null,
-    trusted: trust,
+    trusted: false,
     trustedBlock: null,
     noBlock,
   })
@@ -610,9 +610,10 @@ export async function verifyReceiptBundle({
   await keccakReady
   const { receipt } = bundle
   const digest = receiptDigest({ domain: bundle.domain, receipt })
-  const jobPromise = receipt.jobId !== 0n && lookups.job ? lookups.job({ jobId: receipt.jobId }) : undefined
-  const job = await jobPromise
-  const held = lookups.heldAttestation ? await lookups.heldAttestation({ digest }) : null
+  const [job, held] = await Promise.all([
+    receipt.jobId !== 0n && lookups.job ? lookups.job({ jobId: receipt.jobId }) : undefined,
+    lookups.heldAttestation ? lookups.heldAttestation({ digest }) : null,
+  ])
   const attestation = await attestationCheck({
     bundle,
     digest,
