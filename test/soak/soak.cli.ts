@@ -29,7 +29,13 @@ async function main(): Promise<number> {
   const minutes = positive('--minutes', values.minutes, profile.durationMs / 60_000)
   const seed = Math.floor(positive('--seed', values.seed, profile.seed))
   const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`)
-  const report = await runSoak({ ...profile, durationMs: minutes * 60_000, seed, log })
+  // The demo runs in process groups of its own, out of reach of the terminal's Ctrl-C: the soak stops it.
+  const abort = new AbortController()
+  // `on`, not `once`: a terminal's Ctrl-C reaches this process both directly and relayed by tsx.
+  process.on('SIGINT', () => abort.abort())
+  process.on('SIGTERM', () => abort.abort())
+  const report = await runSoak({ ...profile, durationMs: minutes * 60_000, seed, log, signal: abort.signal })
+  if (abort.signal.aborted) console.log('\nsoak: interrupted; the checks so far:')
   console.log(
     `\nevents: ${Object.entries(report.events)
       .map(([k, n]) => `${k} ${n}`)
@@ -37,7 +43,10 @@ async function main(): Promise<number> {
   )
   console.log(report.table)
   if (report.kept) console.log(`\nthe demo's data and log are kept in ${report.kept}`)
-  console.log(report.failures === 0 ? '\nsoak: every invariant held' : `\nsoak: ${report.failures} failed checks`)
+  if (!abort.signal.aborted) {
+    console.log(report.failures === 0 ? '\nsoak: every invariant held' : `\nsoak: ${report.failures} failed checks`)
+  }
+  if (abort.signal.aborted) return 130
   return report.failures === 0 ? 0 : 1
 }
 

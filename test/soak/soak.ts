@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process'
+import { type ChildProcess, execFile } from 'node:child_process'
+import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -62,6 +63,10 @@ export interface SoakOptions {
   workDir?: string
   /** Keep the temporary folder (the demo's data and log) when an invariant broke. */
   keepOnFailure: boolean
+  /** Wall time after which no further event starts, however long the demo took to stop and start (default 2 x duration + 10 min). */
+  maxWallMs?: number
+  /** Aborting stops the demo at once (SIGKILL) and ends the soak with what it saw (the CLI's Ctrl-C). */
+  signal?: AbortSignal
   log: (line: string) => void
 }
 
@@ -168,7 +173,8 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
   const seen = new Map<string, ProcessInfo>()
   const rogues: RogueWorker[] = []
   const timers: NodeJS.Timeout[] = []
-  const gateways: GatewayProcess[] = []
+  /** Every gateway process spawned, ready or not: each leads a process group of its own. */
+  const spawned: ChildProcess[] = []
   let current: DemoRun | undefined
   let runs = 0
   let cliChecks = 0
@@ -178,6 +184,10 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
 
   /** Time spent stopping and starting the demo: the schedule runs on the time the demo was up. */
   let downMs = 0
+  const maxWallMs = o.maxWallMs ?? 2 * o.durationMs + 600_000
+  const aborted = new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve(), { once: true }))
+  /** Waits `ms`, or less when the soak is aborted. */
+  const pause = (ms: number) => Promise.race([sleep(ms), aborted])
   const up = () => current !== undefined
   const elapsed = () => Date.now() - started
   const uptime = () => elapsed() - downMs
@@ -194,6 +204,7 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
         port,
         anvilPort,
         env: { DEMO_SEED_STEPS: String(o.seedSteps) },
+        onSpawn: (proc) => spawned.push(proc),
         onLine: (raw) => {
           const line = raw.replace(ANSI, '')
           logFile.write(`[run ${n}] ${line}\n`)
@@ -203,7 +214,6 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
           invariants.check('logClean', unexpected ? `run ${n}: ${line.slice(0, 300)}` : undefined)
         },
       })
-      gateways.push(gateway)
       invariants.check('restarts', undefined, { value: (Date.now() - t0) / 1000, unit: 's to ready' })
       const run: DemoRun = {
         n,
@@ -475,9 +485,10 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
       verdicts.set(b.json, v.valid)
       invariants.check('receiptValid', v.valid ? undefined : `${b.source}: ${failedChecks(v)}`)
     }
-    // The CLI, a process per receipt, on a sample spread over the soak.
+    // The CLI, a process per receipt, on a sample spread evenly over the soak's uptime.
     const sample = batch[rnd.int(batch.length)] as Bundle
-    if (cliChecks < o.cliChecks && run.rpcUrl) await verifyWithCli(run, sample)
+    const due = cliChecks < o.cliChecks && uptime() >= (cliChecks * o.durationMs) / o.cliChecks
+    if (due && run.rpcUrl) await verifyWithCli(run, sample)
   }
 
   const verifyWithCli = async (run: DemoRun, bundle: Bundle) => {
@@ -640,6 +651,28 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
     }
   }
 
+  /** SIGKILLs every process of the demo that is still there: the end of the soak, or its abort. */
+  const killEverything = () => {
+    for (const proc of spawned) {
+      try {
+        process.kill(-(proc.pid as number), 'SIGKILL')
+      } catch {
+        // the group is gone
+      }
+    }
+    for (const p of [...survivors({ processes: [...seen.values()] }), ...strays()]) {
+      try {
+        process.kill(p.pid, 'SIGKILL')
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  void aborted.then(() => {
+    current = undefined
+    killEverything()
+  })
+
   let threw = true
   try {
     o.log(`soak: seed ${o.seed}, ${Math.round(o.durationMs / 1000)} s, ${schedule.length} events, data in ${dataDir}`)
@@ -657,18 +690,26 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
     tick(1_000, verifyReceipts)
     for (const { at, event } of schedule) {
       const wait = at - uptime()
-      if (wait > 0) await sleep(wait)
+      if (wait > 0) await pause(wait)
+      if (o.signal?.aborted) break
+      if (elapsed() > maxWallMs) {
+        invariants.check(
+          'restarts',
+          `the soak ran past ${maxWallMs / 1000} s of wall time stopping and starting the demo`,
+        )
+        break
+      }
       if (!current) await restart()
       if (!current) break
       await execute(event).catch((error: Error) => o.log(`soak: ${event.kind}: ${error.stack ?? error.message}`))
     }
-    if (current && uptime() < o.durationMs) await sleep(o.durationMs - uptime())
+    if (current && uptime() < o.durationMs) await pause(o.durationMs - uptime())
     // The last accepted requests and receipts get their bound to complete and be checked.
     const drainUntil = Date.now() + o.completionBoundMs + 5_000
     while (current && Date.now() < drainUntil) {
       const open = [...accepted.values()].filter((a) => a.recheck).length
       if (open === 0 && toVerify.length === 0) break
-      await sleep(1_000)
+      await pause(1_000)
     }
     for (const t of timers) clearInterval(t)
     await verifyReceipts()
@@ -678,17 +719,8 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
   } finally {
     for (const t of timers) clearInterval(t)
     for (const r of rogues) r.close()
-    for (const g of gateways) {
-      await g.kill('SIGKILL')
-      g.killGroup()
-    }
-    for (const p of [...survivors({ processes: [...seen.values()] }), ...strays()]) {
-      try {
-        process.kill(p.pid, 'SIGKILL')
-      } catch {
-        // gone meanwhile
-      }
-    }
+    killEverything()
+    await Promise.all(spawned.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : once(p, 'exit'))))
     await new Promise<void>((resolve) => logFile.end(resolve))
     if (threw && !o.keepOnFailure && !o.workDir) await rm(workDir, { recursive: true, force: true })
   }

@@ -36,6 +36,7 @@ export async function spawnGatewayProcess({
   port: fixedPort,
   readyTimeoutMs = 120_000,
   onLine,
+  onSpawn,
   unset = [],
 }: {
   env: Record<string, string>
@@ -48,6 +49,8 @@ export async function spawnGatewayProcess({
   port?: number
   readyTimeoutMs?: number
   onLine?: (line: string) => void
+  /** Hears of the process before it is ready, so that a caller giving up can still stop it. */
+  onSpawn?: (proc: ChildProcess) => void
 }): Promise<GatewayProcess> {
   const port = fixedPort ?? (await freePort())
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ...env }
@@ -58,6 +61,7 @@ export async function spawnGatewayProcess({
     stdio: ['ignore', 'pipe', 'pipe'],
     detached,
   })
+  onSpawn?.(proc)
   let output = ''
   for (const stream of [proc.stdout, proc.stderr]) {
     if (!stream) continue
@@ -160,6 +164,7 @@ export async function startDemoProcess({
   env = {},
   readyTimeoutMs = 150_000,
   onLine,
+  onSpawn,
 }: {
   dataDir: string
   port?: number
@@ -167,12 +172,14 @@ export async function startDemoProcess({
   env?: Record<string, string>
   readyTimeoutMs?: number
   onLine?: (line: string) => void
+  onSpawn?: (proc: ChildProcess) => void
 }): Promise<GatewayProcess> {
   return spawnGatewayProcess({
     port,
     detached: true,
     readyTimeoutMs,
     onLine,
+    onSpawn,
     // The caller's configuration must not leak in: the demo is what runs with none.
     unset: ['RPC_URL', 'DATABASE_URL', 'DEPLOYMENT_FILE'],
     env: { DATA_DIR: dataDir, DEMO_ANVIL_PORT: String(anvilPort ?? (await freePort())), ...env },
