@@ -70,7 +70,16 @@ function pinnedClock(net: LocalNetwork) {
       return wall + offset
     },
     /** Mines the next transaction at `timestamp`. */
-    pin: (timestamp: bigint) => net.testClient.setNextBlockTimestamp({ timestamp }),
+    pin: (timestamp: bigint) =>
+      net.testClient.setNextBlockTimestamp({ timestamp }).catch((error: Error) => {
+        // anvil refuses a time before the latest block's: another sender's block came after the activity chose it.
+        throw new Error(
+          `cannot mine the activity's next transaction at ${timestamp}: ${error.message.split('\n')[0]}`,
+          {
+            cause: error,
+          },
+        )
+      }),
   }
 }
 
