@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -51,9 +52,16 @@ afterAll(async () => {
 })
 
 /** `npm start` as a newcomer runs it (no configuration), on free ports and a temporary data folder. */
-async function startDemo(): Promise<Demo> {
+/**
+ * With `npm: true` through npm, as `npm start` runs the gateway (less the dashboard build): npm forwards the
+ * terminal's Ctrl-C to its child, so the gateway gets it more than once.
+ */
+async function startDemo({ npm = false }: { npm?: boolean } = {}): Promise<Demo> {
   const port = await freePort()
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const [command, args] = npm
+    ? ['npm', ['run', 'start', '-w', '@computegraph/gateway']]
+    : [process.execPath, ['--import', 'tsx', MAIN]]
+  const proc = spawn(command, args, {
     cwd: REPO,
     env: {
       ...process.env,
@@ -135,6 +143,28 @@ async function goneWithin(pids: number[], ms: number): Promise<number[]> {
   }
 }
 
+const lockfile = () => path.join(dataDir, 'computegraph.lock')
+const gatewayPid = async () => Number(await readFile(lockfile(), 'utf8'))
+
+/**
+ * Ctrl-C on `npm start`: npm dies of the signal at once, as it does in a terminal; the gateway (which got it from
+ * the terminal and again from npm) stops its traffic, workers, API and chain in order, and releases the data folder.
+ */
+async function stopsCleanlyOnCtrlC(demo: Demo) {
+  const gateway = await gatewayPid()
+  const children = [...workerPids(demo), await anvilPid()]
+  expect(children).toHaveLength(3)
+  ctrlC(demo)
+  await demo.exited
+  expect(await goneWithin([gateway, ...children], 30_000)).toEqual([])
+  // One stop from the gateway: the workers drained and exited cleanly, without a second signal cutting them short.
+  expect(demo.output()).toMatch(/\[computegraph\] \S*stopping/)
+  expect(demo.output()).not.toContain('second signal')
+  expect(demo.output()).not.toMatch(/worker \d exited with/)
+  // Released only at the end of a complete stop.
+  expect(existsSync(lockfile()), demo.output().slice(-2000)).toBe(false)
+}
+
 const blockNumber = async (demo: Demo) =>
   Number(
     (await graphql<{ _meta: { block: { number: number } } }>(demo, '{ _meta { block { number } } }'))._meta.block
@@ -144,7 +174,7 @@ const blockNumber = async (demo: Demo) =>
 describe('npm start with no configuration', () => {
   it('starts a live network: chain, indexer, two workers, traffic, on-chain jobs served; Ctrl-C stops everything; a restart resumes', async () => {
     const startedAt = Math.floor(Date.now() / 1000)
-    const demo = await startDemo()
+    const demo = await startDemo({ npm: true })
     await until('readiness', demo, async () => ((await fetch(`${demo.base}/ready`)).ok ? true : undefined), 150_000)
     expect(demo.output()).toContain(`GraphQL http://127.0.0.1:${demo.port}/graphql`)
     expect(demo.output()).toContain(`dashboard http://127.0.0.1:${demo.port}/`)
@@ -189,16 +219,9 @@ describe('npm start with no configuration', () => {
     expect(Number(_meta.block.timestamp)).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000))
     const before = await graphql<{ network: { jobCount: string } }>(demo, '{ network(id: "network") { jobCount } }')
 
-    const workerProcesses = workerPids(demo)
-    expect(workerProcesses).toHaveLength(2)
-    ctrlC(demo)
-    expect(await demo.exited, demo.output().slice(-2000)).toBe(0)
-    // One stop from the gateway: the workers drained and exited cleanly, without a second signal cutting them short.
-    expect(demo.output()).not.toContain('second signal')
-    expect(demo.output()).not.toMatch(/worker \d exited with/)
-    expect(await goneWithin([...workerProcesses, await anvilPid()].filter(Boolean), 1_000)).toEqual([])
+    await stopsCleanlyOnCtrlC(demo)
 
-    const again = await startDemo()
+    const again = await startDemo({ npm: true })
     await until(
       'readiness after restart',
       again,
@@ -208,8 +231,7 @@ describe('npm start with no configuration', () => {
     expect(again.output()).not.toContain('deploying the contracts')
     const after = await graphql<{ network: { jobCount: string } }>(again, '{ network(id: "network") { jobCount } }')
     expect(BigInt(after.network.jobCount)).toBeGreaterThanOrEqual(BigInt(before.network.jobCount))
-    ctrlC(again)
-    expect(await again.exited, again.output().slice(-2000)).toBe(0)
+    await stopsCleanlyOnCtrlC(again)
   }, 600_000)
 
   it('a killed gateway takes its chain and workers with it; a second start on a live data folder is refused', async () => {

@@ -22,6 +22,13 @@ async function main(): Promise<number> {
     return 0
   }
   const log = createLogger({ level: config.logLevel })
+  // A stop asked for while the models load has nothing to drain: exit cleanly rather than die of the signal.
+  const stopWhileStarting = (signal: NodeJS.Signals) => {
+    log.info('stopped before it was ready', { signal })
+    process.exit(0)
+  }
+  process.once('SIGTERM', stopWhileStarting)
+  process.once('SIGINT', stopWhileStarting)
   const account = privateKeyToAccount(config.privateKey)
   if (config.faultRate > 0) {
     log.warn('TEST ONLY: --fault-rate is set; this worker will sign deliberately wrong outputs', {
@@ -85,6 +92,8 @@ async function main(): Promise<number> {
           resolve(1)
         })
     }
+    process.off('SIGTERM', stopWhileStarting)
+    process.off('SIGINT', stopWhileStarting)
     process.on('SIGTERM', shutdown)
     process.on('SIGINT', shutdown)
   })

@@ -13,6 +13,9 @@ import { startDemoTraffic } from './demo/demo-traffic'
 import { type DemoWorkers, startDemoWorkers } from './demo/demo-workers'
 import { type Lifeline, startLifeline } from './demo/lifeline'
 
+// Workers drain for up to 15 s (demo-workers.ts); the rest of the stop takes seconds.
+const STOP_BOUND_MS = 30_000
+
 /** `npm start`: the gateway; with no RPC_URL, the embedded demo (anvil, contracts, seeded activity, PGlite). */
 async function main() {
   const logger = new Logger('computegraph')
@@ -68,11 +71,18 @@ async function main() {
   logger.log(`dashboard ${base}/`)
   logger.log(`REST POST ${base}/v1/infer, workers connect to ws://${host}:${port}/workers`)
   logger.log(`health ${base}/health, readiness ${base}/ready${metrics}`)
+  // Ctrl-C reaches the gateway more than once: the terminal signals the whole process group and each npm in
+  // `npm start` forwards it again. The first starts the stop; later ones must not cut it short (Node's default
+  // action would kill the process with its children half-stopped). The stop itself is bounded.
   let stopping = false
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return
     stopping = true
-    logger.log('stopping')
+    logger.log(`stopping (${signal})`)
+    setTimeout(() => {
+      logger.error(`not stopped within ${STOP_BOUND_MS / 1000} s; exiting`)
+      process.exit(1)
+    }, STOP_BOUND_MS).unref()
     await traffic?.stop()
     await workers?.stop()
     await app.close()
@@ -81,8 +91,8 @@ async function main() {
     await dataDirLock?.release()
     process.exit(0)
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
 }
 
 main().catch((error: Error) => {

@@ -33,7 +33,7 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
   private readonly refused = new Set<bigint>()
   /** Submissions that failed in transit: how often, and not before when to try again. */
   private readonly submitRetries = new Map<bigint, { attempts: number; notBefore: number }>()
-  /** Jobs submitted by this process that the index still shows open (it lags the chain by its finality depth). */
+  /** Jobs submitted, or found moved on on-chain, that the index still shows open (it lags by its finality depth). */
   private readonly submitted = new Set<bigint>()
 
   constructor(
@@ -158,6 +158,13 @@ export class JobDispatcherService implements OnApplicationBootstrap, OnApplicati
         return
       }
       this.submitRetries.delete(job.jobId)
+      if (error instanceof TransactionRevertedError && error.revert.errorName === 'WrongStatus') {
+        // The chain is ahead of the index (it lags by its finality depth; a restart can meet a job this gateway had
+        // submitted just before it stopped). Not tried again while the index still lists it; then it leaves the queue.
+        this.submitted.add(job.jobId)
+        this.logger.log(`job ${job.jobId}: already moved on on-chain (${message}); waiting for the index`)
+        return
+      }
       const reason = error instanceof TransactionRevertedError ? 'SUBMISSION_REVERTED' : 'SUBMISSION_FAILED'
       return this.giveUp(job.jobId, { reason, message: attempts > 1 ? `${message} (${attempts} attempts)` : message })
     }

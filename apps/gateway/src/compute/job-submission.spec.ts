@@ -161,4 +161,45 @@ describe('submitting a computed on-chain job', () => {
     expect(failures.map((f) => f.error.reason)).toEqual(['JOB_CHANGED'])
     expect(((await reads(net).job(jobId)) as { status: number }).status).toBe(0)
   })
+
+  it('leaves a job that the chain shows completed but the index still open to the index, without recording a failure', async () => {
+    const act = actions(net)
+    const provider = net.accounts[6] as Account
+    const client = net.accounts[7] as Account
+    await act.onboardProvider(provider)
+    await act.fundClient(client)
+    const modelId = `0x${'55'.repeat(32)}` as const
+    const inputHash = `0x${'66'.repeat(32)}` as const
+    await act.registerModel(client, modelId)
+    const deadline = (await act.latestTimestamp()) + 3600n
+    await act.createJob(client, { modelId, inputHash, payment: 10n ** 18n, deadline })
+    const jobId = (await reads(net).jobCount()) as bigint
+    await act.assignJob(provider, jobId, provider.address)
+    const { receipt, signature } = await act.signedReceipt(provider, {
+      jobId,
+      requester: client.address,
+      modelId,
+      requestHash: inputHash,
+      price: 10n ** 18n,
+    })
+    // Submitted before a restart; the index, a few blocks behind, still has the job OPEN.
+    await act.submitResult(provider, receipt, signature)
+
+    const { dispatcher, submissions, assignments, failures } = dispatcherFor({
+      jobId,
+      status: 'OPEN',
+      assignedTo: null,
+      client: client.address,
+      modelId,
+      inputHash,
+      payment: 10n ** 18n,
+      worker: provider.address,
+      result: { receipt: { receipt: receiptToJson(receipt), signature } },
+    })
+    await settle(dispatcher, 4)
+
+    expect(assignments).toHaveLength(1)
+    expect(submissions).toEqual([])
+    expect(failures).toEqual([])
+  })
 })
