@@ -1,4 +1,7 @@
 import { type Client, createClient } from 'graphql-ws'
+import { GraphqlError, type Request } from './graphql-error'
+
+export { GraphqlError, type Request }
 
 /** Same origin as the page: the gateway serves both (Vite's dev server proxies /graphql). */
 const httpUrl = () => new URL('/graphql', window.location.href).toString()
@@ -7,25 +10,6 @@ interface ErrorBody {
   message: string
   extensions?: { code?: string }
 }
-
-/** A GraphQL request that failed: the server's messages and codes, or the HTTP failure. */
-export class GraphqlError extends Error {
-  override name = 'GraphqlError'
-  constructor(
-    message: string,
-    readonly codes: (string | undefined)[] = [],
-  ) {
-    super(message)
-  }
-
-  /** The schema lacks a field (e.g. a gateway without the verification module). */
-  missingField(field: string): boolean {
-    return this.message.includes(`Cannot query field "${field}"`)
-  }
-}
-
-/** POSTs one query to /graphql and returns its data, or throws GraphqlError with the server's messages. */
-export type Request = <T>(query: string, variables?: Record<string, unknown>) => Promise<T>
 
 export async function gql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
   let res: Response
