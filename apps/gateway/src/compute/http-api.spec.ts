@@ -60,7 +60,7 @@ describe('requests from other sites', () => {
       origin: 'https://evil.example',
     })
     expect(res.status).toBe(415)
-    expect(res.body.error.code).toBe('BAD_USER_INPUT')
+    expect(res.body.error).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNSUPPORTED_MEDIA_TYPE' })
     expect(res.body.error.message).toMatch(
       /takes a JSON body with content-type: application\/json, got "application\/x-www-form-urlencoded"/,
     )
@@ -193,7 +193,7 @@ describe('/v1 errors', () => {
   it('answers invalid JSON in /v1’s error shape', async () => {
     const res = await post('/v1/infer', '{"model": ', json)
     expect(res.status).toBe(400)
-    expect(res.body.error.code).toBe('BAD_USER_INPUT')
+    expect(res.body.error).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'BAD_JSON' })
     expect(res.body.error.message).toMatch(/^Request body is not valid JSON/)
   })
 
@@ -201,7 +201,7 @@ describe('/v1 errors', () => {
     const res = await fetch(`${cn.baseUrl}/v1/requests/%E0%A4%A`)
     expect(res.status).toBe(400)
     const body = (await res.json()) as RestError
-    expect(body.error.code).toBe('BAD_USER_INPUT')
+    expect(body.error).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'BAD_PATH' })
     expect(body.error.message).toMatch(/malformed percent-escape/)
   })
 
@@ -220,6 +220,7 @@ describe('/v1 errors', () => {
       body: {
         error: {
           code: 'BAD_USER_INPUT',
+          reason: 'BODY_TOO_LARGE',
           message: `Request body is 16777216 bytes, over the ${LIMIT}-byte limit (COMPUTE_MAX_BODY_BYTES)`,
         },
       },

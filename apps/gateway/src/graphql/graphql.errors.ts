@@ -7,6 +7,20 @@ export class BadUserInputError extends NonRetryableError {
   readonly code = 'BAD_USER_INPUT'
 }
 
+/** Why an HTTP request was refused before any endpoint read it; /v1 answers it as `error.reason`. */
+export type HttpRefusal = 'BAD_JSON' | 'UNSUPPORTED_MEDIA_TYPE' | 'BODY_TOO_LARGE' | 'BAD_PATH'
+
+/** A request refused at the HTTP layer (not JSON, too large, a malformed path), with the refusal as its reason. */
+export class HttpRequestError extends BadUserInputError {
+  override name = 'HttpRequestError'
+  constructor(
+    message: string,
+    readonly reason: HttpRefusal,
+  ) {
+    super(message)
+  }
+}
+
 /** Something the request names does not exist (a block hash the gateway never saw). */
 export class NotFoundError extends NonRetryableError {
   override name = 'NotFoundError'
@@ -23,6 +37,7 @@ export class ConflictError extends NonRetryableError {
 export class RateLimitedError extends RetryableError {
   override name = 'RateLimitedError'
   readonly code = 'RATE_LIMITED'
+  readonly reason = 'RATE_LIMITED'
   constructor(
     message: string,
     readonly retryAfterSeconds: number,

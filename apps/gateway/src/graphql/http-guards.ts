@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { GraphqlConfig } from '../config/config'
 import { type HttpErrorShape, httpErrorResponse } from './error-formatter'
-import { BadUserInputError, type ClientError, RateLimitedError } from './graphql.errors'
+import { type ClientError, HttpRequestError, RateLimitedError } from './graphql.errors'
 import { clientKey, TokenBuckets } from './rate-limit'
 
 type Next = (error?: unknown) => void
@@ -92,16 +92,18 @@ export function jsonBody({
   requireJson?: boolean
 }): Middleware {
   const tooLarge = (declared?: number) =>
-    new BadUserInputError(
+    new HttpRequestError(
       `Request body is ${declared === undefined ? '' : `${declared} bytes, `}over the ${maxBytes}-byte limit (${setting})`,
+      'BODY_TOO_LARGE',
     )
   return (req, res, next) => {
     if (req.method !== 'POST') return next()
     const type = req.headers['content-type']
     if (!isJsonContentType(type)) {
       if (!requireJson) return next()
-      const error = new BadUserInputError(
+      const error = new HttpRequestError(
         `This endpoint takes a JSON body with content-type: application/json, got ${type === undefined ? 'none' : JSON.stringify(type)}`,
+        'UNSUPPORTED_MEDIA_TYPE',
       )
       // The body is left unread: answering and closing costs nothing, and the client must change its request.
       return replyError({ res, error, status: 415, shape, close: true })
@@ -145,7 +147,7 @@ export function jsonBody({
       } catch (error) {
         return replyError({
           res,
-          error: new BadUserInputError(`Request body is not valid JSON: ${(error as Error).message}`),
+          error: new HttpRequestError(`Request body is not valid JSON: ${(error as Error).message}`, 'BAD_JSON'),
           status: 400,
           shape,
         })
@@ -165,7 +167,10 @@ export function wellFormedPath({ shape }: { shape: HttpErrorShape }): Middleware
     try {
       decodeURIComponent(path)
     } catch {
-      const error = new BadUserInputError(`The request path has a malformed percent-escape: ${path.slice(0, 200)}`)
+      const error = new HttpRequestError(
+        `The request path has a malformed percent-escape: ${path.slice(0, 200)}`,
+        'BAD_PATH',
+      )
       return replyError({ res, error, shape })
     }
     next()
