@@ -186,6 +186,19 @@ describe('Router', () => {
     expect(sibling.tasks).toHaveLength(0)
   })
 
+  it('retries on a measured worker, not on another newcomer, after a new worker stays silent', async () => {
+    // Rogues that reconnect under fresh ids: each would be tried first as a newcomer, and a retry must not be spent
+    // on a second one while a worker known to answer has room.
+    const rogue1 = stubWorker('1', { behave: () => 'silent' })
+    const rogue2 = stubWorker('2', { behave: () => 'silent' })
+    const good = stubWorker('3')
+    good.latencyEmaMs = 50
+    const { router } = setup([rogue1, rogue2, good], { attemptTimeoutMs: 30, maxAttempts: 2 })
+    const out = await dispatch(router)
+    expect(out).toMatchObject({ worker: good, attempts: 2 })
+    expect(rogue1.tasks.length + rogue2.tasks.length).toBe(1)
+  })
+
   it('gives up on a measured worker after ten times its usual latency, not after the fixed attempt budget', async () => {
     const stalled = stubWorker('1', { behave: () => 'silent' })
     stalled.latencyEmaMs = 2

@@ -103,6 +103,7 @@ export class Router {
         maxPricePerUnit: args.maxPricePerUnit,
         exclude: tried,
         avoidProviders: triedProviders,
+        preferMeasured: attempts > 0,
         now,
         policy,
       })

@@ -129,6 +129,13 @@ describe('selectWorker', () => {
     expect(select([measured, probing])).toMatchObject({ worker: { id: 'measured' } })
   })
 
+  it('on a retry, prefers a measured worker to one never measured, and still takes the new one alone', () => {
+    const measured = candidate('measured', { latencyEmaMs: 500 })
+    const fresh = candidate('new', { latencyEmaMs: null })
+    expect(select([measured, fresh], { preferMeasured: true })).toMatchObject({ worker: { id: 'measured' } })
+    expect(select([fresh], { preferMeasured: true })).toMatchObject({ worker: { id: 'new' } })
+  })
+
   it('still takes a stalled or unproven worker when no other has room', () => {
     const stalled = candidate('stalled', { concurrency: 2, outstanding: 1, unansweredSince: NOW - 5_000 })
     const probing = candidate('new', { latencyEmaMs: null, outstanding: 1, unansweredSince: NOW })

@@ -52,11 +52,18 @@ export type WorkerChoice<W extends WorkerCandidate = WorkerCandidate> =
  * How much a worker is to be trusted with one more request, best first: it answers normally; it was measured but
  * has gone quiet while holding requests (stalled); it was never measured and its first request is still unanswered.
  */
-function standing(c: WorkerCandidate, now: number, policy: SelectionPolicy): { rank: number; latencyMs: number } {
+function standing(
+  c: WorkerCandidate,
+  now: number,
+  policy: SelectionPolicy,
+  preferMeasured: boolean,
+): { rank: number; latencyMs: number } {
   const silentMs = c.unansweredSince === null ? 0 : Math.max(0, now - c.unansweredSince)
   if (c.latencyEmaMs === null) {
-    // Trying a new worker once is how it gets measured; sending it more before it answers is a bet on a stranger.
-    return c.outstanding === 0 ? { rank: 0, latencyMs: policy.unmeasuredLatencyMs } : { rank: 2, latencyMs: silentMs }
+    // Trying a new worker once is how it gets measured; sending it more before it answers is a bet on a stranger,
+    // and so is a retry: a rogue that reconnects under a fresh id would otherwise take every request's second chance.
+    if (c.outstanding === 0) return { rank: preferMeasured ? 1 : 0, latencyMs: policy.unmeasuredLatencyMs }
+    return { rank: 2, latencyMs: silentMs }
   }
   const stalled = silentMs > Math.max(policy.stallFloorMs, policy.stallFactor * c.latencyEmaMs)
   // A worker that has answered nothing for `silentMs` is not expected to be faster than that.
@@ -77,6 +84,7 @@ export function selectWorker<W extends WorkerCandidate>({
   maxPricePerUnit,
   exclude = new Set(),
   avoidProviders = new Set(),
+  preferMeasured = false,
   now,
   policy,
 }: {
@@ -88,6 +96,8 @@ export function selectWorker<W extends WorkerCandidate>({
   exclude?: ReadonlySet<string>
   /** Lower-case provider addresses to choose only when no other provider's worker is available. */
   avoidProviders?: ReadonlySet<string>
+  /** Rank workers never measured behind measured ones that answer normally (for retries). */
+  preferMeasured?: boolean
   now: number
   policy: SelectionPolicy
 }): WorkerChoice<W> {
@@ -108,7 +118,7 @@ export function selectWorker<W extends WorkerCandidate>({
       continue
     }
     if (c.outstanding >= c.concurrency + policy.maxQueuePerWorker) continue
-    const { rank: trust, latencyMs } = standing(c, now, policy)
+    const { rank: trust, latencyMs } = standing(c, now, policy, preferMeasured)
     const rank = trust + (avoidProviders.has(c.provider.toLowerCase()) ? 3 : 0)
     // Requests beyond the worker's concurrency wait for a slot: each full round of slots adds one latency.
     const expectedMs = latencyMs * (1 + Math.floor(c.outstanding / Math.max(1, c.concurrency)))
