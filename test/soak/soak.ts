@@ -222,7 +222,7 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
         deploymentFile: path.join(dataDir, 'demo', 'deployment.json'),
         readyAt: Date.now(),
       }
-      o.log(`run ${n}: demo ready on port ${port}, chain ${rpcUrl} (${Math.round(elapsed() / 1000)} s)`)
+      o.log(`run ${n}: demo ready on port ${port}, chain ${rpcUrl} (soak time ${Math.round(elapsed() / 1000)} s)`)
       if (models.length === 0) models = await listModels(gateway.baseUrl)
       return run
     } catch (error) {
