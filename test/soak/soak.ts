@@ -557,6 +557,9 @@ export async function runSoak(options: Partial<SoakOptions> & { log: SoakOptions
     const tree = processTree({ root: run.gateway.proc.pid as number })
     for (const p of tree) seen.set(`${p.pid}:${p.start}`, p)
     for (const p of tree) {
+      // anvil is the chain, not ours: it keeps every block's state in memory (verify-receipt --rpc-url reads stake
+      // at past blocks), so its RSS grows with the chain by design.
+      if (labelOf(p) === 'anvil') continue
       const bytes = residentBytes(p.pid)
       if (bytes === undefined) continue
       const key = `${p.pid}:${p.start}`
