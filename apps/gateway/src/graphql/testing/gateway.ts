@@ -87,6 +87,11 @@ export async function startTestGateway({
       await new Promise((r) => setTimeout(r, 20))
     }
     await waitForHead(service.current, net)
+    // The query indexes build in the background after catch-up; their statements would count as the API's.
+    while (!['ready', 'failed'].includes(service.status().queryIndexes?.state ?? '')) {
+      if (Date.now() > deadline) throw new Error(`query indexes not built: ${service.status().queryIndexes?.state}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
   }
   return {
     app,
