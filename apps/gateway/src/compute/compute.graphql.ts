@@ -1,6 +1,5 @@
 import { tensorToWire } from '@computegraph/gpu-worker/protocol'
-import type { GraphqlContext } from '../graphql/resolvers'
-import type { SchemaExtension } from '../graphql/schema-extension'
+import type { GraphqlContext, SchemaExtension } from '../graphql/schema-extension'
 import type { ComputeService } from './compute.service'
 import type { InferenceOutcome, QueuedOutcome } from './inference.service'
 import type { TrainingService, TrainingUpdate } from './training.service'

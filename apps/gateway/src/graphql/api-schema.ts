@@ -1,7 +1,6 @@
 import { INTERVALS } from '../db/entity-model'
 import { type AggregationApi, type ApiModel, DEFAULT_FIRST, type EntityApi, valueType } from './api-model'
 import { type DocumentNode, Kind, parse } from './graphql-js'
-import { SUBSCRIPTION_SDL } from './subscriptions/subscription-sdl'
 
 /** Descriptions from the subgraph schema, keyed `Type`, `Type.field` or `Enum.VALUE`. */
 export type Descriptions = Map<string, string>
@@ -182,18 +181,10 @@ function queryType(api: ApiModel): string {
 
 /**
  * Renders the API schema in The Graph's dialect: entity and aggregation types, `T_filter`, `T_orderBy` and the root
- * queries; with
- * `subscriptions`, the live-update `Subscription` root too.
+ * queries. The
+ * live-update `Subscription` root is a schema extension of its own (subscriptions/subscription-resolvers.ts).
  */
-export function renderApiSchema({
-  api,
-  descriptions = new Map(),
-  subscriptions = false,
-}: {
-  api: ApiModel
-  descriptions?: Descriptions
-  subscriptions?: boolean
-}) {
+export function renderApiSchema({ api, descriptions = new Map() }: { api: ApiModel; descriptions?: Descriptions }) {
   const parts = [META_SDL.trim()]
   for (const [name, values] of Object.entries(api.model.enums)) {
     const body = values.map((v) => `${describe(descriptions, `${name}.${v}`, '  ')}  ${v}`).join('\n')
@@ -207,6 +198,5 @@ export function renderApiSchema({
     parts.push(objectType(api, a, descriptions), orderByType(a), filterType(a))
   }
   parts.push(queryType(api))
-  if (subscriptions) parts.push(SUBSCRIPTION_SDL.trim())
   return `${parts.join('\n\n')}\n`
 }

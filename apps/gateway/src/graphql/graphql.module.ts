@@ -28,11 +28,11 @@ import { formatGraphqlError } from './error-formatter'
 import { costLimitPlugin, requestIdPlugin } from './graphql.plugins'
 import { jsonBody, rateLimit } from './http-guards'
 import { limitRules } from './limits'
-import { createApiSchema, type GraphqlContext } from './resolvers'
-import { SCHEMA_EXTENSIONS, type SchemaExtension } from './schema-extension'
+import { createApiSchema } from './resolvers'
+import { type GraphqlContext, SCHEMA_EXTENSIONS, type SchemaExtension } from './schema-extension'
 import { ChangeFeedService } from './subscriptions/change-feed.service'
 import { FeedRepository } from './subscriptions/feed.repository'
-import { subscriptionFields } from './subscriptions/subscription-resolvers'
+import { subscriptionsSchema } from './subscriptions/subscription-resolvers'
 import { WsService } from './subscriptions/ws.service'
 import { subscriptionsOverWebSocketRule } from './subscriptions/ws-server'
 
@@ -64,8 +64,7 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
     const schema = createApiSchema({
       api,
       descriptions: readDescriptions(readFileSync(SCHEMA_PATH, 'utf8')),
-      subscriptions: subscriptionFields({ feed: this.changes.feed, maxIn: limits.maxFirst }),
-      extensions: this.extensions,
+      extensions: [subscriptionsSchema({ feed: this.changes.feed, maxIn: limits.maxFirst }), ...this.extensions],
     })
     const identity = await this.heads.deployment()
     const fixedId = identity && deploymentId(identity)

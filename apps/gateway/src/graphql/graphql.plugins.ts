@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server'
 import { INTERNAL_MESSAGE, isInternalError } from './error-formatter'
 import { costError, estimateCost } from './limits'
-import type { GraphqlContext } from './resolvers'
+import type { GraphqlContext } from './schema-extension'
 
 /** Refuses an operation whose estimated row count exceeds `maxCost`, once its variables are known. */
 export function costLimitPlugin({ maxCost }: { maxCost: number }): ApolloServerPlugin<GraphqlContext> {

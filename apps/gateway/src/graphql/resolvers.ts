@@ -1,18 +1,9 @@
 import type { ApiModel } from './api-model'
 import { type Descriptions, renderApiSchema } from './api-schema'
-import type { CollectionArgs, EntityQueries, ScopedRow } from './entity-queries'
+import type { CollectionArgs, ScopedRow } from './entity-queries'
 import { buildSchema, type GraphQLObjectType, type GraphQLScalarType, type GraphQLSchema } from './graphql-js'
 import { scalars } from './scalars'
-import type { SchemaExtension } from './schema-extension'
-import type { SubscriptionFields } from './subscriptions/subscription-resolvers'
-
-/** What every resolver receives: the request's id (for logs) and its batched entity reads. */
-export interface GraphqlContext {
-  requestId: string
-  entities: EntityQueries
-  /** The API key the request presented, which scopes the compute request ids it chooses. */
-  apiKey?: string
-}
+import type { GraphqlContext, SchemaExtension } from './schema-extension'
 
 type Resolver = (
   parent: ScopedRow,
@@ -49,22 +40,20 @@ export function buildResolvers(api: ApiModel): Record<string, Record<string, Res
 }
 
 /**
- * The executable API schema: SDL rendered from the model, with resolvers and graph-node's scalars attached; with
- * `subscriptions`, the `Subscription` root and its hooks.
+ * The executable API schema: SDL rendered from the model, with resolvers and graph-node's scalars attached, plus
+ * what each extension adds (the `Subscription` root is one of them).
  */
 export function createApiSchema({
   api,
   descriptions,
-  subscriptions,
   extensions = [],
 }: {
   api: ApiModel
   descriptions?: Descriptions
-  subscriptions?: SubscriptionFields
-  /** Root fields and types other modules add (compute, verification): SDL plus their field hooks. */
+  /** Root fields and types other modules add (subscriptions, compute, verification): SDL plus their field hooks. */
   extensions?: SchemaExtension[]
 }): GraphQLSchema {
-  const sdl = [renderApiSchema({ api, descriptions, subscriptions: Boolean(subscriptions) })]
+  const sdl = [renderApiSchema({ api, descriptions })]
   // `extend type Mutation` needs a Mutation to extend; the entity API itself is read-only.
   if (extensions.some((e) => /\bextend\s+type\s+Mutation\b/.test(e.typeDefs))) sdl.push('type Mutation')
   for (const e of extensions) sdl.push(e.typeDefs)
@@ -77,7 +66,7 @@ export function createApiSchema({
       field.resolve = resolve as never
     }
   }
-  for (const hooksByType of [subscriptions ?? {}, ...extensions.map((e) => e.resolvers)]) {
+  for (const hooksByType of extensions.map((e) => e.resolvers)) {
     for (const [typeName, hooks] of Object.entries(hooksByType)) {
       const type = schema.getType(typeName) as GraphQLObjectType | undefined
       if (!type) throw new Error(`field hooks for ${typeName}, which the schema lacks`)

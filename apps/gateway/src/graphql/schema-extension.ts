@@ -1,4 +1,12 @@
-import type { GraphqlContext } from './resolvers'
+import type { EntityQueries } from './entity-queries'
+
+/** What every resolver receives: the request's id (for logs) and its batched entity reads. */
+export interface GraphqlContext {
+  requestId: string
+  entities: EntityQueries
+  /** The API key the request presented, which scopes the compute request ids it chooses. */
+  apiKey?: string
+}
 
 /** Hooks of one field: how it resolves and, on `Subscription`, how it subscribes. */
 export interface FieldHooks {

@@ -1,20 +1,21 @@
 import { UnavailableError } from '../graphql.errors'
-import type { GraphqlContext } from '../resolvers'
+import type { GraphqlContext, SchemaExtension } from '../schema-extension'
 import type { ChangeFeed, FeedBlock, FeedEvent, JobChangeEvent, StatsBucketEvent } from './change-feed'
 import { Channel } from './channel'
 import { compileJobFilter, type JobChangedFilter } from './job-filter'
+import { SUBSCRIPTION_SDL } from './subscription-sdl'
 
 // Undelivered events one subscription may hold: a client this far behind is dropped rather than buffered without
 // bound; about a minute of a busy chain's job changes.
 export const MAX_QUEUED_EVENTS = 10_000
 
-export interface SubscriptionField {
+interface SubscriptionField {
   subscribe?: (parent: unknown, args: Record<string, unknown>, ctx: GraphqlContext) => unknown
   resolve?: (parent: never, args: Record<string, unknown>, ctx: GraphqlContext) => unknown
 }
 
 /** Field hooks by type and field, attached to the SDL's `Subscription` and the types it delivers. */
-export type SubscriptionFields = Record<string, Record<string, SubscriptionField>>
+type SubscriptionFields = Record<string, Record<string, SubscriptionField>>
 
 const apiBlock = (b: FeedBlock) => ({
   number: Number(b.number),
@@ -53,7 +54,7 @@ function stream(feed: ChangeFeed, pick: (event: FeedEvent) => unknown): Channel<
  * `newBlock`, `reorg`, `jobChanged` and `statsRolledUp` over the change feed; `JobChange.job` and the buckets' rows
  * read through the request's loaders.
  */
-export function subscriptionFields({ feed, maxIn }: { feed: ChangeFeed; maxIn: number }): SubscriptionFields {
+function subscriptionFields({ feed, maxIn }: { feed: ChangeFeed; maxIn: number }): SubscriptionFields {
   return {
     Subscription: {
       newBlock: {
@@ -118,5 +119,13 @@ export function subscriptionFields({ feed, maxIn }: { feed: ChangeFeed; maxIn: n
           ctx.entities.aggregation({ aggregation: 'ProviderStat', args: bucketArgs(bucket, args) }),
       },
     },
+  }
+}
+
+/** The live-update part of the API as one more schema extension: `Subscription`, the types it delivers, their hooks. */
+export function subscriptionsSchema({ feed, maxIn }: { feed: ChangeFeed; maxIn: number }): SchemaExtension {
+  return {
+    typeDefs: SUBSCRIPTION_SDL,
+    resolvers: subscriptionFields({ feed, maxIn }) as SchemaExtension['resolvers'],
   }
 }

@@ -21,7 +21,7 @@ import {
   validate,
 } from '../graphql-js'
 import { costError, estimateCost, limitRules } from '../limits'
-import type { GraphqlContext } from '../resolvers'
+import type { GraphqlContext } from '../schema-extension'
 
 export interface WsServerOptions {
   server: Server
