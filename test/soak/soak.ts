@@ -747,12 +747,16 @@ interface GraphqlAnswer {
   errors?: string
 }
 
-async function graphql(base: string, query: string, variables: Record<string, unknown>): Promise<GraphqlAnswer> {
+async function graphql(
+  base: string,
+  query: string | { toString(): string },
+  variables: Record<string, unknown>,
+): Promise<GraphqlAnswer> {
   try {
     const res = await fetch(`${base}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query: query.toString(), variables }),
     })
     const body = (await res.json()) as { data?: Record<string, unknown>; errors?: { message: string }[] }
     return { data: body.data, errors: body.errors?.map((e) => e.message).join('; ') }

@@ -1,4 +1,5 @@
 import { type Client, createClient } from 'graphql-ws'
+import type { TypedDocumentString } from './gql/graphql'
 import { GraphqlError, type Request } from './graphql-error'
 
 export { GraphqlError, type Request }
@@ -11,13 +12,16 @@ interface ErrorBody {
   extensions?: { code?: string }
 }
 
-export async function gql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+/** A document typed by codegen (queries.ts) gives its result type; a text built at run time names its own. */
+export async function gql<T, V>(query: TypedDocumentString<T, V>, variables?: V): Promise<T>
+export async function gql<T>(query: string, variables?: Record<string, unknown>): Promise<T>
+export async function gql<T>(query: string | TypedDocumentString<T, unknown>, variables?: unknown): Promise<T> {
   let res: Response
   try {
     res = await fetch(httpUrl(), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query: query.toString(), variables }),
     })
   } catch (error) {
     throw new GraphqlError(`gateway unreachable: ${(error as Error).message}`)
@@ -72,14 +76,14 @@ export function connectLive({
 }
 
 /** Subscribes with `next` called for each result's data; errors are reported to the console and not retried. */
-export function subscribe<T>(
+export function subscribe<T, V extends Record<string, unknown>>(
   client: Client,
-  query: string,
-  variables: Record<string, unknown>,
+  query: TypedDocumentString<T, V>,
+  variables: V,
   next: (data: T) => void,
 ): () => void {
   return client.subscribe<T>(
-    { query, variables },
+    { query: query.toString(), variables },
     {
       next: (result) => {
         if (result.errors?.length) console.warn('subscription error', result.errors)

@@ -4,22 +4,14 @@ import { byId, showError } from './dom'
 import {
   type Interval,
   JOB_CHANGED,
-  type JobChangeEvent,
-  type JobRow,
   NETWORK_STATS,
   NEW_BLOCK,
-  type NetworkStatRow,
-  type NewBlockEvent,
   OVERVIEW,
-  type OverviewData,
   PROVIDER_STATS,
-  type ProviderStatRow,
   RECENT_JOBS,
   REORG,
   STATS_ROLLED_UP,
-  type StatsRolledUpEvent,
   WORKERS,
-  type WorkerRow,
 } from './queries'
 import { Refresher } from './refresher'
 import { RECENT_JOB_COUNT, RecentJobs } from './sections/jobs'
@@ -53,14 +45,14 @@ type Task = keyof typeof errorSlots
 
 const tasks: Record<Task, () => Promise<void>> = {
   async overview() {
-    const data = await gql<OverviewData>(OVERVIEW, { order: leaderboard.order })
+    const data = await gql(OVERVIEW, { order: leaderboard.order })
     renderTotals(data)
     leaderboard.render(data.providers)
     showError(errorSlots.overview, undefined)
   },
   async stats() {
     const asked = interval
-    const data = await gql<{ networkStats: NetworkStatRow[] }>(NETWORK_STATS, { interval: asked })
+    const data = await gql(NETWORK_STATS, { interval: asked })
     if (asked !== interval) return
     charts.render(data.networkStats, asked)
     showError(errorSlots.stats, undefined)
@@ -69,17 +61,17 @@ const tasks: Record<Task, () => Promise<void>> = {
     const provider = leaderboard.selected
     const asked = interval
     if (!provider) return
-    const data = await gql<{ providerStats: ProviderStatRow[] }>(PROVIDER_STATS, { interval: asked, provider })
+    const data = await gql(PROVIDER_STATS, { interval: asked, provider })
     if (provider === leaderboard.selected && asked === interval) history.render(provider, data.providerStats, asked)
     showError(errorSlots.history, undefined)
   },
   async workers() {
-    const data = await gql<{ workers: WorkerRow[] }>(WORKERS)
+    const data = await gql(WORKERS)
     renderWorkers(data.workers)
     showError(errorSlots.workers, undefined)
   },
   async jobs() {
-    const data = await gql<{ jobs: JobRow[] }>(RECENT_JOBS, { first: RECENT_JOB_COUNT })
+    const data = await gql(RECENT_JOBS, { first: RECENT_JOB_COUNT })
     jobs.load(data.jobs)
     showError(errorSlots.jobs, undefined)
   },
@@ -103,15 +95,15 @@ const live = connectLive({
   onState: setLiveState,
   onConnected: (again) => (again ? refresher.request(...everything) : refresher.request('jobs')),
 })
-subscribe<NewBlockEvent>(live, NEW_BLOCK, {}, ({ newBlock }) => {
+subscribe(live, NEW_BLOCK, {}, ({ newBlock }) => {
   renderHead(newBlock)
   // The current bucket (current: include) and the totals move with every block that carries an event.
   refresher.request('overview', 'stats', 'history')
 })
-subscribe<StatsRolledUpEvent>(live, STATS_ROLLED_UP, {}, ({ statsRolledUp }) => {
+subscribe(live, STATS_ROLLED_UP, {}, ({ statsRolledUp }) => {
   if (statsRolledUp.interval === interval) refresher.request('stats', 'history')
 })
-subscribe<JobChangeEvent>(live, JOB_CHANGED, {}, ({ jobChanged }) =>
+subscribe(live, JOB_CHANGED, {}, ({ jobChanged }) =>
   jobs.change(jobChanged.id, jobChanged.job, jobChanged.previousStatus),
 )
 // What was shown for orphaned blocks is void: read everything again.

@@ -1,37 +1,28 @@
-/** The documents the page sends; field names follow subgraph/schema.graphql and the gateway's extensions. */
+/**
+ * The documents the page sends, typed by GraphQL Code Generator from the gateway's checked-in schema
+ * (apps/gateway/schema.graphql; `npm run codegen` after changing a document, `npm run typecheck` checks both).
+ */
+import { graphql } from './gql'
+import type {
+  JobChangedSubscription,
+  JobFieldsFragment,
+  NetworkStatsQuery,
+  NewBlockSubscription,
+  OverviewQuery,
+  ProviderStatsQuery,
+  ReceiptVerificationFieldsFragment,
+  StatsRolledUpSubscription,
+  WorkersQuery,
+} from './gql/graphql'
 
 export type Interval = 'hour' | 'day'
 export type LeaderboardOrder = 'rewardsEarned' | 'stake' | 'jobsCompleted'
 
-export interface NetworkTotals {
-  totalStake: string
-  totalSlashed: string
-  activeProviderCount: string
-  providerCount: string
-  jobCount: string
-  jobsCompleted: string
-  totalPayments: string
-  totalFees: string
-  totalRewardsClaimed: string
-  currentEpoch: string
-}
+export type OverviewData = OverviewQuery
+export type NetworkTotals = NonNullable<OverviewQuery['network']>
+export type ProviderRow = OverviewQuery['providers'][number]
 
-export interface ProviderRow {
-  id: string
-  stake: string
-  jobsCompleted: string
-  jobsFailed: string
-  rewardsEarned: string
-  slashedTotal: string
-}
-
-export interface OverviewData {
-  _meta: { block: { number: number; timestamp: number | null }; hasIndexingErrors: boolean }
-  network: NetworkTotals | null
-  providers: ProviderRow[]
-}
-
-export const OVERVIEW = /* GraphQL */ `
+export const OVERVIEW = graphql(`
   query Overview($order: Provider_orderBy!) {
     _meta { block { number timestamp } hasIndexingErrors }
     network(id: "network") {
@@ -42,152 +33,101 @@ export const OVERVIEW = /* GraphQL */ `
       id stake jobsCompleted jobsFailed rewardsEarned slashedTotal
     }
   }
-`
+`)
 
-export interface NetworkStatRow {
-  timestamp: string
-  jobsCreated: string
-  jobsCompleted: string
-  payments: string
-  fees: string
-  rewardsPaid: string
-  rewardsClaimed: string
-  totalStake: string
-  maxTotalStake: string
-  activeProviders: string
-}
+export type NetworkStatRow = NetworkStatsQuery['networkStats'][number]
 
 // graph-node's cap on `first`; the newest buckets come first, the current (still filling) one included.
-export const NETWORK_STATS = /* GraphQL */ `
+export const NETWORK_STATS = graphql(`
   query NetworkStats($interval: Aggregation_interval!) {
     networkStats(interval: $interval, first: 1000, current: include) {
       timestamp jobsCreated jobsCompleted payments fees rewardsPaid rewardsClaimed
       totalStake maxTotalStake activeProviders
     }
   }
-`
+`)
 
-export interface ProviderStatRow {
-  timestamp: string
-  jobsCompleted: string
-  rewards: string
-  fees: string
-  rewardsEarned: string
-  stake: string
-  lowestStake: string
-}
+export type ProviderStatRow = ProviderStatsQuery['providerStats'][number]
 
-export const PROVIDER_STATS = /* GraphQL */ `
+export const PROVIDER_STATS = graphql(`
   query ProviderStats($interval: Aggregation_interval!, $provider: String!) {
     providerStats(interval: $interval, first: 1000, current: include, where: { provider: $provider }) {
       timestamp jobsCompleted rewards fees rewardsEarned stake lowestStake
     }
   }
-`
+`)
 
-export interface WorkerRow {
-  id: string
-  provider: string
-  device: { kind: string; name: string; memoryBytes: number }
-  runtime: string
-  models: { id: string; name: string }[]
-  concurrency: number
-  pricePerUnit: string
-  stake: string
-  outstanding: number
-  queuedRows: number
-  latencyMs: number | null
-  pingMs: number | null
-  completed: number
-  failed: number
-  suspended: boolean
-  connectedAt: string
-}
+export type WorkerRow = WorkersQuery['workers'][number]
 
-export const WORKERS = /* GraphQL */ `
+export const WORKERS = graphql(`
   query Workers {
     workers {
       id provider device { kind name memoryBytes } runtime models { id name } concurrency pricePerUnit stake
       outstanding queuedRows latencyMs pingMs completed failed suspended connectedAt
     }
   }
-`
+`)
 
-export interface JobRow {
-  id: string
-  status: string
-  kind: string
-  payment: string
-  createdAt: string
-  completedAt: string | null
-  receiptDigest: string | null
-  outputHash: string | null
-  client: { id: string }
-  provider: { id: string } | null
-  model: { id: string; uri: string }
-}
+export type JobRow = JobFieldsFragment
 
-const JOB_FIELDS = `
-  id status kind payment createdAt completedAt receiptDigest outputHash
-  client { id } provider { id } model { id uri }
-`
+graphql(`
+  fragment JobFields on Job {
+    id status kind payment createdAt completedAt receiptDigest outputHash
+    client { id } provider { id } model { id uri }
+  }
+`)
 
-export const RECENT_JOBS = /* GraphQL */ `
+export const RECENT_JOBS = graphql(`
   query RecentJobs($first: Int!) {
-    jobs(first: $first, orderBy: createdAt, orderDirection: desc) { ${JOB_FIELDS} }
+    jobs(first: $first, orderBy: createdAt, orderDirection: desc) { ...JobFields }
   }
-`
+`)
 
-export interface JobChangeEvent {
-  jobChanged: { id: string; job: JobRow | null; previousStatus: string | null; reorged: boolean }
-}
+export type JobChangeEvent = JobChangedSubscription
 
-export const JOB_CHANGED = /* GraphQL */ `
+export const JOB_CHANGED = graphql(`
   subscription JobChanged {
-    jobChanged { id previousStatus reorged job { ${JOB_FIELDS} } }
+    jobChanged { id previousStatus reorged job { ...JobFields } }
   }
-`
+`)
 
-export interface NewBlockEvent {
-  newBlock: { number: number; timestamp: number | null }
-}
+export type NewBlockEvent = NewBlockSubscription
 
-export const NEW_BLOCK = /* GraphQL */ `
+export const NEW_BLOCK = graphql(`
   subscription NewBlock { newBlock { number timestamp } }
-`
+`)
 
-export const REORG = /* GraphQL */ `
+export const REORG = graphql(`
   subscription Reorg { reorg { ancestor orphanedHead } }
-`
+`)
 
-export interface StatsRolledUpEvent {
-  statsRolledUp: { interval: Interval; timestamp: string; reorged: boolean }
-}
+export type StatsRolledUpEvent = StatsRolledUpSubscription
 
-export const STATS_ROLLED_UP = /* GraphQL */ `
+export const STATS_ROLLED_UP = graphql(`
   subscription StatsRolledUp { statsRolledUp { interval timestamp reorged } }
-`
+`)
 
 /** The receipt bundle this gateway handed out for a digest (verification module; absent on older gateways). */
-export const STORED_RECEIPT = (aliases: number) => /* GraphQL */ `
+export const STORED_RECEIPT = (aliases: number) => `
   query StoredReceipts(${range(aliases, (i) => `$d${i}: Bytes!`)}) {
     ${range(aliases, (i) => `r${i}: receipt(digest: $d${i})`)}
   }
 `
 
-export interface ReceiptVerification {
-  valid: boolean
-  signer: string | null
-  verification: string | null
-  /** Who attested, and whether the gateway trusts that key (the deployment's dispatcher or arbiter). */
-  attester: { address: string; trusted: boolean } | null
-  checks: { name: string; status: 'PASS' | 'FAIL' | 'SKIPPED'; reason: string }[]
-}
+export type ReceiptVerification = ReceiptVerificationFieldsFragment
 
-export const VERIFY_RECEIPTS = (aliases: number) => /* GraphQL */ `
-  query VerifyReceipts(${range(aliases, (i) => `$b${i}: String!, $t${i}: BigInt`)}) {
-    ${range(aliases, (i) => `v${i}: verifyReceipt(bundle: $b${i}, at: $t${i}) { valid signer verification attester { address trusted } checks { name status reason } }`)}
+/** What the page shows of a verdict; the aliased queries below spread it, so it is checked against the schema. */
+const RECEIPT_VERIFICATION_FIELDS = graphql(`
+  fragment ReceiptVerificationFields on ReceiptVerification {
+    valid signer verification attester { address trusted } checks { name status reason }
   }
+`)
+
+export const VERIFY_RECEIPTS = (aliases: number) => `
+  query VerifyReceipts(${range(aliases, (i) => `$b${i}: String!, $t${i}: BigInt`)}) {
+    ${range(aliases, (i) => `v${i}: verifyReceipt(bundle: $b${i}, at: $t${i}) { ...ReceiptVerificationFields }`)}
+  }
+  ${RECEIPT_VERIFICATION_FIELDS}
 `
 
 const range = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(' ')

@@ -22,8 +22,9 @@ export function renderTotals({ network, _meta }: Pick<OverviewData, 'network' | 
   set('total-fees', token(n?.totalFees), n ? `${n.totalFees} wei` : undefined)
   set('rewards-claimed', token(n?.totalRewardsClaimed), n ? `${n.totalRewardsClaimed} wei` : undefined)
   set('current-epoch', n ? formatCount(n.currentEpoch) : '—')
-  renderHead(_meta.block)
-  byId('indexing-errors').hidden = !_meta.hasIndexingErrors
+  // Null until the gateway has indexed a block.
+  if (_meta) renderHead(_meta.block)
+  byId('indexing-errors').hidden = !_meta?.hasIndexingErrors
 }
 
 /** The indexed head, from `_meta` or a newBlock event (whichever is newer). */
