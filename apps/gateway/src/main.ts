@@ -67,7 +67,7 @@ async function main() {
     if (config.demo.traffic) traffic = startDemoTraffic({ net: demo.net, baseUrl: base, logger })
   }
   const metrics = config.metrics.enabled ? `, metrics ${base}/metrics` : ''
-  logger.log(`GraphQL ${base}/graphql`)
+  logger.log(`GraphQL ${base}/graphql${config.graphql.graphiql ? `, explorer ${base}/explorer` : ''}`)
   logger.log(`dashboard ${base}/`)
   logger.log(`REST POST ${base}/v1/infer, workers connect to ws://${host}:${port}/workers`)
   logger.log(`health ${base}/health, readiness ${base}/ready${metrics}`)

@@ -68,6 +68,7 @@ function stubWorker(
     stake = 1_000n,
     concurrency = 1,
     provider = `0x${id.padStart(40, '0')}`,
+    trains = false,
   }: {
     behave?: Behaviour
     models?: Hex[]
@@ -75,6 +76,7 @@ function stubWorker(
     stake?: bigint
     concurrency?: number
     provider?: string
+    trains?: boolean
   } = {},
 ) {
   const tasks: InferMessage[] = []
@@ -87,7 +89,7 @@ function stubWorker(
     maxBatchSize: 1,
     pricePerUnit: price.toString(),
     software: 'stub',
-    training: { kinds: [], runtimeId: MODEL },
+    training: { kinds: trains ? ['mlp-regressor'] : [], runtimeId: MODEL },
   } as unknown as HelloMessage
   const socket = {
     send(text: string) {
@@ -206,6 +208,35 @@ describe('Router', () => {
     const error = await dispatch(router).catch((e: Error) => e)
     expect(error).toBeInstanceOf(WorkerFailedError)
     expect((error as Error).message).toMatch(/did not answer within 20 ms$/)
+  })
+
+  it('lets a training task run past the attempt budget, to its deadline', async () => {
+    // Under load a training run took longer than COMPUTE_ATTEMPT_TIMEOUT_MS and was failed as "did not answer".
+    const trainer = stubWorker('1', { behave: () => 'silent', trains: true })
+    const { router } = setup([trainer], { attemptTimeoutMs: 20 })
+    const done = router.dispatch<ResultMessage>({
+      modelId: null,
+      // The stub answers infer frames only; what the router does with the attempt is the same for a train frame.
+      task: (): InferMessage => ({
+        type: 'infer',
+        requestId: 'training-1',
+        modelId: MODEL,
+        input: { dtype: 'float32', shape: [1, 8], data: new Float32Array(8) },
+        parameters: {},
+        requester: zeroAddress,
+        jobId: '0',
+        price: '0',
+        deadlineMs: 5_000,
+      }),
+      deadline: Date.now() + 5_000,
+      wait: true,
+      check: async () => {},
+    })
+    await new Promise((r) => setTimeout(r, 200))
+    // Ten attempt budgets later the task is still with its worker, which now answers.
+    expect(trainer.outstanding).toBe(1)
+    trainer.deliver(result('training-1'))
+    expect(await done).toMatchObject({ worker: trainer, attempts: 1 })
   })
 
   it('refuses an answer the check rejects and takes the next worker’s', async () => {

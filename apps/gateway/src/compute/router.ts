@@ -140,17 +140,21 @@ export class Router {
       triedProviders.add(worker.provider.toLowerCase())
       attempts++
       args.onAttempt?.(attempts)
-      const timeout = attemptTimeout({
-        // A worker's inference latency says nothing about how long it trains.
-        measured: args.modelId !== null && worker.latencyEmaMs !== null,
-        expectedMs: choice.expectedMs,
-        remainingMs: args.deadline - now,
-        policy: {
-          factor: LATENCY_DEFAULTS.timeoutFactor,
-          floorMs: this.config.attemptFloorMs,
-          unmeasuredMs: this.config.attemptTimeoutMs,
-        },
-      })
+      const timeout =
+        args.modelId === null
+          ? // Training takes as long as its data and epochs do, which no inference latency predicts: the attempt
+            // runs to the task's deadline, which the worker enforces too; a worker that disconnects ends it at once.
+            { ms: Math.max(1, Math.floor(args.deadline - now)), byDeadline: true }
+          : attemptTimeout({
+              measured: worker.latencyEmaMs !== null,
+              expectedMs: choice.expectedMs,
+              remainingMs: args.deadline - now,
+              policy: {
+                factor: LATENCY_DEFAULTS.timeoutFactor,
+                floorMs: this.config.attemptFloorMs,
+                unmeasuredMs: this.config.attemptTimeoutMs,
+              },
+            })
       try {
         const result = (await worker.run(args.task(worker), {
           timeoutMs: timeout.ms,

@@ -276,9 +276,9 @@ export function loadConfig(env: Env = process.env): Config {
     // production, where it maps the whole API for whoever asks; GRAPHQL_INTROSPECTION=1 turns it back on.
     introspection: bool(env, 'GRAPHQL_INTROSPECTION', !production),
     suggestions: bool(env, 'GRAPHQL_SUGGESTIONS', !production),
-    // Off: the page @nestjs/apollo serves loads React and GraphiQL from unpkg.com, so it stays blank offline and
-    // runs third-party scripts on the gateway's origin. GRAPHQL_GRAPHIQL=1 turns it on where that is acceptable.
-    graphiql: bool(env, 'GRAPHQL_GRAPHIQL', false),
+    // The GraphiQL explorer at /explorer, built with the dashboard and served from the gateway's own files (no CDN):
+    // on in development and the demo, off in production with introspection, which it needs.
+    graphiql: bool(env, 'GRAPHQL_GRAPHIQL', !production),
     maxSubscriptionsPerConnection: int(
       env,
       'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION',

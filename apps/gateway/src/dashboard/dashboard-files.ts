@@ -15,6 +15,8 @@ export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "connect-src 'self'",
   "img-src 'self' data:",
+  // GraphiQL's fonts are inlined as data: URLs.
+  "font-src 'self' data:",
   "style-src 'self' 'unsafe-inline'",
   "base-uri 'none'",
   "form-action 'none'",

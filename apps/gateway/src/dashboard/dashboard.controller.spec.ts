@@ -6,10 +6,16 @@ import path from 'node:path'
 import { type INestApplication, Module } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DASHBOARD_DIR, DashboardController } from './dashboard.controller'
+import { DASHBOARD_DIR, DashboardController, EXPLORER_ENABLED } from './dashboard.controller'
 
-async function serve(dist: string): Promise<{ app: INestApplication; base: string }> {
-  @Module({ controllers: [DashboardController], providers: [{ provide: DASHBOARD_DIR, useValue: dist }] })
+async function serve(dist: string, explorer = true): Promise<{ app: INestApplication; base: string }> {
+  @Module({
+    controllers: [DashboardController],
+    providers: [
+      { provide: DASHBOARD_DIR, useValue: dist },
+      { provide: EXPLORER_ENABLED, useValue: explorer },
+    ],
+  })
   class TestDashboardModule {}
   const app = await NestFactory.create(TestDashboardModule, { logger: false })
   await app.listen(0, '127.0.0.1')
@@ -21,20 +27,24 @@ describe('the gateway serving the dashboard', () => {
   let dir: string
   let built: { app: INestApplication; base: string }
   let missing: { app: INestApplication; base: string }
+  let noExplorer: { app: INestApplication; base: string }
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'cg-dashboard-'))
     await mkdir(path.join(dir, 'dist/assets'), { recursive: true })
     await writeFile(path.join(dir, 'dist/index.html'), '<!doctype html><title>dashboard</title>')
+    await writeFile(path.join(dir, 'dist/explorer.html'), '<!doctype html><title>explorer</title>')
     await writeFile(path.join(dir, 'dist/assets/index-abc123.js'), 'console.log(1)')
     await writeFile(path.join(dir, 'secret.js'), 'outside dist')
     built = await serve(path.join(dir, 'dist'))
     missing = await serve(path.join(dir, 'not-built'))
+    noExplorer = await serve(path.join(dir, 'dist'), false)
   })
 
   afterAll(async () => {
     await built?.app.close()
     await missing?.app.close()
+    await noExplorer?.app.close()
     await rm(dir, { recursive: true, force: true })
   })
 
@@ -64,5 +74,16 @@ describe('the gateway serving the dashboard', () => {
     const res = await fetch(`${missing.base}/`)
     expect(res.status).toBe(503)
     expect(await res.text()).toMatch(/npm run build -w @computegraph\/dashboard/)
+  })
+
+  it('serves the GraphiQL explorer at /explorer under the same policy, and a 404 naming the switch where it is off', async () => {
+    const res = await fetch(`${built.base}/explorer`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/)
+    expect(await res.text()).toContain('<title>explorer</title>')
+    const off = await fetch(`${noExplorer.base}/explorer`)
+    expect(off.status).toBe(404)
+    expect(await off.text()).toMatch(/GRAPHQL_GRAPHIQL=1/)
+    expect((await fetch(`${noExplorer.base}/`)).status).toBe(200)
   })
 })

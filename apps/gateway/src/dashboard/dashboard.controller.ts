@@ -2,6 +2,8 @@ import { Controller, Get, Inject, Param, Res } from '@nestjs/common'
 import { assetPath, BUILD_COMMAND, CONTENT_SECURITY_POLICY, isBuilt } from './dashboard-files'
 
 export const DASHBOARD_DIR = Symbol('DASHBOARD_DIR')
+/** Whether `/explorer` serves GraphiQL (config.graphql.graphiql). */
+export const EXPLORER_ENABLED = Symbol('EXPLORER_ENABLED')
 
 /** The slice of express's response this controller uses. */
 interface Response {
@@ -13,13 +15,32 @@ interface Response {
   sendFile(file: string, callback: (error?: Error & { status?: number }) => void): void
 }
 
-/** Serves the analysts' dashboard (apps/dashboard, built by Vite) at `/`; it reads /graphql on the same origin. */
+/**
+ * Serves the analysts' dashboard (apps/dashboard, built by Vite) at `/` and, where enabled, the GraphiQL explorer at
+ * `/explorer`; both read /graphql on the same origin and load nothing from elsewhere.
+ */
 @Controller()
 export class DashboardController {
-  constructor(@Inject(DASHBOARD_DIR) private readonly dist: string) {}
+  constructor(
+    @Inject(DASHBOARD_DIR) private readonly dist: string,
+    @Inject(EXPLORER_ENABLED) private readonly explorer: boolean,
+  ) {}
 
   @Get()
   index(@Res() res: Response) {
+    this.page(res, 'index.html')
+  }
+
+  @Get('explorer')
+  explorerPage(@Res() res: Response) {
+    if (!this.explorer) {
+      res.status(404).type('text/plain').send('The GraphQL explorer is off on this gateway (GRAPHQL_GRAPHIQL=1).\n')
+      return
+    }
+    this.page(res, 'explorer.html')
+  }
+
+  private page(res: Response, name: string) {
     res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY)
     if (!isBuilt(this.dist)) {
       res
@@ -33,7 +54,7 @@ export class DashboardController {
     }
     // index.html names the hashed assets of the current build: never cached without asking.
     res.setHeader('cache-control', 'no-cache')
-    this.send(res, `${this.dist}/index.html`)
+    this.send(res, `${this.dist}/${name}`)
   }
 
   @Get('assets/:name')

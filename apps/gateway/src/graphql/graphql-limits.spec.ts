@@ -357,9 +357,10 @@ describe('limit configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: '1' }).graphql.introspection).toBe(true)
   })
 
-  it('serves no GraphiQL page unless asked to, since its scripts would come from a CDN', () => {
-    expect(loadConfig({}).graphql.graphiql).toBe(false)
-    expect(loadConfig({ GRAPHQL_GRAPHIQL: '1' }).graphql.graphiql).toBe(true)
+  it('serves the GraphiQL explorer outside production unless GRAPHQL_GRAPHIQL turns it off or on', () => {
+    expect(loadConfig({}).graphql.graphiql).toBe(true)
+    expect(loadConfig({ GRAPHQL_GRAPHIQL: '0' }).graphql.graphiql).toBe(false)
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_GRAPHIQL: '1' }).graphql.graphiql).toBe(true)
   })
 
   it('fails fast on a bad value, naming the variable', () => {

@@ -90,7 +90,8 @@ class GraphqlOptions implements GqlOptionsFactory<ApolloDriverConfig> {
       parseOptions: { maxTokens: limits.maxTokens },
       introspection: limits.introspection,
       hideSchemaDetailsFromClientErrors: !limits.suggestions,
-      graphiql: limits.graphiql,
+      // The page @nestjs/apollo would serve loads its scripts from a CDN: the explorer at /explorer replaces it.
+      graphiql: false,
       includeStacktraceInErrorResponses: false,
       // `infer` and `train` start paid work: a request a browser sends cross-site without a CORS preflight (a form
       // post, text/plain, a GET without the apollo-require-preflight header) is refused before it runs.
