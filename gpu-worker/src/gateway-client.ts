@@ -125,7 +125,9 @@ export class GatewayClient extends EventEmitter {
       clearTimeout(session.handshakeTimer)
       clearTimeout(session.heartbeatTimer)
       if (this.session === session) this.session = undefined
-      log.warn('disconnected from gateway', { code, reason: reason.toString() })
+      // Closing because this worker stops is the stop asked for, not a fault to warn about.
+      const level = this.stopping ? 'info' : 'warn'
+      log[level]('disconnected from gateway', { code, reason: reason.toString() })
       this.emit('disconnected', code)
       if (!this.stopping) this.scheduleReconnect()
     })

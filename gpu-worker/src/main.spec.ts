@@ -90,10 +90,13 @@ describe('the worker process', () => {
     expect(again.output).toEqual(result.output)
     expect(BigInt(again.receipt.nonce)).not.toBe(receipt.nonce)
 
+    const beforeStop = worker.output().length
     worker.proc.kill('SIGTERM')
     expect(await second.closed).toBe(1001)
     expect(await worker.exited, worker.output()).toBe(0)
     expect(worker.output()).toContain('stopped')
+    // A stop asked for is not a fault: nothing from it at warning level.
+    expect(worker.output().slice(beforeStop)).not.toMatch(/\bWARN\b|\bERROR\b/)
   })
 
   it("drains the task in flight when Ctrl-C's SIGINT is followed by its supervisor's SIGTERM", async () => {
